@@ -1,0 +1,356 @@
+"""The ``civility`` command: each command parses its arguments, calls one library function
+and prints the result. ``CivilityError`` is caught in exactly one place (``main``)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+from rich.console import Console
+
+from civility.errors import CivilityError
+
+if TYPE_CHECKING:
+    from civility.store import Store
+
+app = typer.Typer(
+    name="civility",
+    help="Self-hosted moderation engine: score, explain and decide comments.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
+
+PolicyOption = Annotated[
+    Optional[Path],  # noqa: UP045 - typer needs Optional on 3.11 annotations
+    typer.Option("--policy", help="TOML policy file replacing the default policy."),
+]
+ModelOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--model", help="Model artifact directory (default: the shipped model)."),
+]
+
+
+# ---------------------------------------------------------------- engine: analyze, score
+# (owned by the engine work: ingest, policy, report)
+
+
+@app.command()
+def analyze(
+    page: Annotated[Path, typer.Argument(help="Page text dump, JSONL or CSV of comments, Disqus or WordPress export.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
+    html: Annotated[Optional[Path], typer.Option("--html", help="Write an HTML report here.")] = None,  # noqa: UP045
+    policy: PolicyOption = None,
+    model: ModelOption = None,
+    db: Annotated[Optional[str], typer.Option("--db", help="Also store the analysis in this database (SQLAlchemy URL), as 'civility import' does.")] = None,  # noqa: UP045
+    site: Annotated[str, typer.Option("--site", help="Site the thread belongs to, with --db.")] = "default",
+) -> None:
+    """Split a page into article and comments; score, explain and decide every comment."""
+    from civility.report import analyze_page, check_writable, print_analysis, to_json, write_html
+
+    if html is not None:
+        check_writable(html)
+    analysis = analyze_page(page, policy_file=policy, model_dir=model)
+    if db is not None:
+        from civility.policy import Policy
+        from civility.store import Store, import_thread, thread_key
+
+        stored = import_thread(
+            Store.open(db), analysis.thread, site=site, key=thread_key(analysis.thread, page.name),
+            scores=[r.scores for r in analysis.results],
+            policy=Policy.load(policy) if policy else Policy.default(),
+        )
+        err_console.print(
+            f"Stored in {db}: {stored.added} comments added, {stored.skipped} already present.",
+            markup=False, highlight=False,
+        )
+    if json_out:
+        sys.stdout.write(to_json(analysis) + "\n")
+    else:
+        print_analysis(analysis, console)
+    if html is not None:
+        write_html(analysis, html)
+        if not json_out:
+            console.print(f"Report written to {html}")
+
+
+@app.command()
+def score(
+    text: Annotated[str, typer.Argument(help="Text to score, or '-' to read stdin (a text per line, or JSONL).")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
+    spans: Annotated[bool, typer.Option("--spans", help="Include the spans behind each score.")] = False,
+    model: ModelOption = None,
+) -> None:
+    """Score one text, or many from stdin."""
+    from civility.report import print_scores, score_texts
+
+    results = score_texts(text, sys.stdin, model_dir=model, spans=spans)
+    print_scores(results, console, as_json=json_out)
+
+
+# ---------------------------------------------------------------- learning: train, eval
+
+
+@app.command()
+def train(
+    data: Annotated[Optional[Path], typer.Option("--data", help="Corpus directory (default ../shared/data).")] = None,  # noqa: UP045
+    out: Annotated[Optional[Path], typer.Option("--out", help="Artifact directory (default: the package's models/).")] = None,  # noqa: UP045
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+) -> None:
+    """Train the model from the corpora, deterministically, and write artifact + model card."""
+    from civility.train.pipeline import run_training
+
+    run_training(data_dir=data, out_dir=out, seed=seed, console=console)
+
+
+@app.command(name="eval")
+def evaluate(
+    data: Annotated[Optional[Path], typer.Option("--data", help="Corpus directory (default ../shared/data).")] = None,  # noqa: UP045
+    model: ModelOption = None,
+) -> None:
+    """Print the held-out, cross-domain, HateCheck, bias and span metrics."""
+    from civility.train.pipeline import run_evaluation
+
+    run_evaluation(data_dir=data, model_dir=model, console=console)
+
+
+# ---------------------------------------------------------------- server: serve, keys
+
+ConfigOption = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option("--config", help="TOML settings file (CIVILITY_* variables override it)."),
+]
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option("--host", help="Address to listen on.")] = None,  # noqa: UP045
+    port: Annotated[Optional[int], typer.Option("--port", help="Port to listen on.")] = None,  # noqa: UP045
+    workers: Annotated[Optional[int], typer.Option("--workers", help="Worker processes.")] = None,  # noqa: UP045
+    config: ConfigOption = None,
+) -> None:
+    """Serve the Perspective-compatible API, the native API and the moderator UI over HTTP."""
+    import secrets
+
+    from civility.api import serve as run_server
+    from civility.settings import Settings
+
+    settings = Settings.from_sources(
+        config, overrides={"host": host, "port": port, "workers": workers}
+    )
+    if not settings.secret_key:
+        # One secret for every worker, so a session cookie is valid whichever worker answers;
+        # without a configured secret_key, sessions end when the server restarts.
+        from dataclasses import replace
+
+        settings = replace(settings, secret_key=secrets.token_hex(32))
+    run_server(settings, factory="civility.web._server:app_from_environment")
+
+
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+
+def _api_storage(config: Path | None):  # type: ignore[no-untyped-def]
+    from civility.api import SqlStorage
+    from civility.settings import Settings
+
+    return SqlStorage(Settings.from_sources(config).database_url).create_all()
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="A name for the key (who or what uses it).")],
+    config: ConfigOption = None,
+) -> None:
+    """Create a key and print it once: only its hash is stored."""
+    key = _api_storage(config).create_key(name)
+    sys.stdout.write(key + "\n")
+
+
+@keys_app.command("list")
+def keys_list(config: ConfigOption = None) -> None:
+    """List keys: name, first characters, created, revoked."""
+    for k in _api_storage(config).list_keys():
+        revoked = k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "active"
+        sys.stdout.write(f"{k.name}\t{k.hint}...\t{k.created_at.isoformat(timespec='seconds')}\t{revoked}\n")
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    name: Annotated[str, typer.Argument(help="Name of the key to revoke.")],
+    config: ConfigOption = None,
+) -> None:
+    """Revoke a key: requests with it are refused from then on."""
+    _api_storage(config).revoke_key(name)
+    sys.stdout.write(f"Revoked {name}.\n")
+
+
+
+# ---------------------------------------------------------------- queue: import, users
+
+DbOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--db", help="Database URL (default: the database_url setting)."),
+]
+users_app = typer.Typer(help="Manage moderator accounts.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+
+
+def _open_store(db: str | None) -> Store:
+    from civility.settings import Settings
+    from civility.store import Store
+
+    return Store.open(db or Settings.from_sources().database_url)
+
+
+@app.command(name="import")
+def import_(
+    file: Annotated[Path, typer.Argument(help="Page dump, JSONL, CSV, Disqus or WXR export.")],
+    db: DbOption = None,
+    site: Annotated[str, typer.Option("--site", help="Site of the thread.")] = "default",
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", min=1, help="Comments scored and committed together.")
+    ] = 200,
+    model: ModelOption = None,
+) -> None:
+    """Import a thread into the store: score, decide and queue its comments. Safe to re-run."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    from civility.errors import NotFound
+    from civility.scorer import Scorer
+    from civility.store import import_file
+
+    if not file.is_file():
+        raise NotFound(f"File not found: {file}")
+    store = _open_store(db)
+    scorer = Scorer(model).load()
+    columns = (TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=err_console, transient=True) as bar:
+        task = bar.add_task("import", total=None)
+        result = import_file(
+            store, file, site=site, scorer=scorer, chunk_size=chunk_size,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    console.print(
+        f"{result.added} comments added, {result.skipped} already present "
+        f"({result.held} held, {result.rejected} rejected) in site {result.site!r}, "
+        f"thread {result.thread_key!r}.",
+        markup=False, highlight=False,
+    )
+
+
+@users_app.command("create")
+def users_create(
+    name: Annotated[str, typer.Argument(help="User name.")],
+    admin: Annotated[bool, typer.Option("--admin", help="Give the admin role.")] = False,
+    password: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--password", help="Password; prompted, or read from stdin, when omitted."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """Create a user; the first admin is made this way."""
+    from civility.store import create_user
+
+    if password is None:
+        if sys.stdin.isatty():
+            password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+        else:
+            password = sys.stdin.readline().rstrip("\r\n")
+    account = create_user(_open_store(db), name, password, "admin" if admin else "moderator")
+    console.print(f"Created {account.role} {account.name!r}.", markup=False, highlight=False)
+
+
+@users_app.command("list")
+def users_list(db: DbOption = None) -> None:
+    """List users and their roles."""
+    from civility.store import list_users
+
+    for account in list_users(_open_store(db)):
+        state = "" if account.active else " (inactive)"
+        console.print(f"{account.name}\t{account.role}{state}", markup=False, highlight=False)
+
+
+
+# ---------------------------------------------------------------- batch
+
+
+@app.command()
+def batch(
+    input_path: Annotated[Path, typer.Argument(metavar="IN", help="Parquet, JSONL or CSV with 'id' and 'text' columns.")],
+    output: Annotated[Path, typer.Argument(metavar="OUT", help="Output file (.parquet, .jsonl or .csv); a directory for Spark.")],
+    engine: Annotated[str, typer.Option("--engine", help="local (worker processes) or spark.")] = "local",
+    workers: Annotated[Optional[int], typer.Option("--workers", help="Worker processes, or N in local[N] (default: all cores).")] = None,  # noqa: UP045
+    master: Annotated[Optional[str], typer.Option("--master", help="Spark master URL: local[N], spark://host:port, yarn.")] = None,  # noqa: UP045
+    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Comments per chunk (local) or Arrow batch (Spark).")] = 5000,
+    policy: PolicyOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Score a comment archive: input columns plus one column per attribute, decision, model version."""
+    from civility.batch import run_local, run_spark
+    from civility.errors import InvalidInput
+    from civility.policy import Policy
+
+    if engine not in ("local", "spark"):
+        raise InvalidInput(f"'--engine' must be one of local, spark. Got {engine!r}.")
+    if master is not None and engine != "spark":
+        raise InvalidInput("'--master' needs '--engine spark'.")
+    rules = Policy.load(policy) if policy is not None else None
+    if engine == "spark":
+        sr = run_spark(
+            input_path, output, master=master, workers=workers, chunk_size=chunk_size, policy=rules, model_dir=model
+        )
+        console.print(
+            f"Scored {sr.rows:,} comments on Spark ({sr.master}) into {sr.output}/ "
+            f"(model {sr.model_version}); decisions: {_counts(sr.decisions)}; empty text: {sr.empty:,}."
+        )
+        return
+    try:
+        r = run_local(
+            input_path, output, workers=workers, chunk_size=chunk_size, policy=rules, model_dir=model, console=err_console
+        )
+    except KeyboardInterrupt:
+        err_console.print(
+            f"Interrupted: finished chunks are kept in {output}.parts; run the same command to resume.",
+            markup=False,
+            highlight=False,
+        )
+        raise typer.Exit(130) from None
+    resumed = f", {r.resumed_chunks} of {r.chunks} chunks resumed" if r.resumed_chunks else ""
+    console.print(
+        f"Scored {r.rows:,} comments into {r.output} in {r.seconds:.1f} s ({r.rate:,.0f} comments/s{resumed}; "
+        f"model {r.model_version}); decisions: {_counts(r.decisions)}; empty text (left unscored): {r.empty:,}."
+    )
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{k} {v:,}" for k, v in counts.items()) or "none"
+
+
+
+def main() -> None:
+    """Entry point: the one place where civility's errors become ``Error: ...`` and an exit code.
+
+    Usage errors, ``--help`` and Ctrl-C are left to typer's standalone mode, which prints
+    them and exits with click's codes (2 for usage, 130 for an interrupt).
+    """
+    try:
+        app()
+    except CivilityError as exc:
+        err_console.print(f"Error: {exc.message}", markup=False, highlight=False)
+        sys.exit(exc.exit_code)
+
+
+if __name__ == "__main__":
+    main()

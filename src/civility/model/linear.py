@@ -1,0 +1,150 @@
+"""A linear multi-attribute model over TF-IDF blocks of normalised text.
+
+Each block is a ``TfidfVectorizer`` (word or character n-grams) whose vocabulary and IDF
+weights are stored as plain arrays, so the artifact needs no pickle. One weight column per
+attribute; a monotone piecewise-linear calibration per attribute maps raw probabilities to
+calibrated ones (the identity when none was fitted).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+
+@dataclass
+class FeatureBlock:
+    """One vectorizer's settings and fitted state."""
+
+    name: str
+    params: dict[str, Any]
+    vocabulary: dict[str, int] = field(default_factory=dict)
+    idf: FloatArray = field(default_factory=lambda: np.zeros(0))
+    _vectorizer: TfidfVectorizer | None = field(default=None, repr=False)
+
+    def vectorizer(self) -> TfidfVectorizer:
+        """The fitted ``TfidfVectorizer``, rebuilt from vocabulary and IDF on first use."""
+        if self._vectorizer is None:
+            vec = TfidfVectorizer(**self.params)
+            vec.vocabulary_ = self.vocabulary
+            vec.idf_ = self.idf
+            self._vectorizer = vec
+        return self._vectorizer
+
+    def fit(self, texts: Sequence[str]) -> sp.csr_matrix:
+        vec = TfidfVectorizer(**self.params)
+        x = vec.fit_transform(texts)
+        self.vocabulary = {k: int(v) for k, v in vec.vocabulary_.items()}
+        self.idf = np.asarray(vec.idf_, dtype=np.float64)
+        self._vectorizer = vec
+        return sp.csr_matrix(x)
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        return sp.csr_matrix(self.vectorizer().transform(texts))
+
+    @property
+    def size(self) -> int:
+        return len(self.vocabulary)
+
+
+@dataclass
+class LinearModel:
+    """Logistic heads (one per attribute) over concatenated TF-IDF blocks."""
+
+    attributes: tuple[str, ...]
+    blocks: list[FeatureBlock]
+    coef: FloatArray  # (n_features, n_attributes)
+    intercept: FloatArray  # (n_attributes,)
+    calibration: dict[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return str(self.metadata.get("version", "unversioned"))
+
+    def vocabulary(self) -> set[str]:
+        """Words the model knows (from its word blocks), used to pick between spellings."""
+        words: set[str] = set()
+        for block in self.blocks:
+            if block.params.get("analyzer", "word") == "word":
+                words.update(k for k in block.vocabulary if " " not in k)
+        return words
+
+    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        return sp.csr_matrix(sp.hstack([b.transform(texts) for b in self.blocks], format="csr"))
+
+    def decision_function(self, texts: Sequence[str]) -> FloatArray:
+        x = self.features(texts)
+        return np.asarray(x @ self.coef) + self.intercept
+
+    def predict_proba(self, texts: Sequence[str]) -> FloatArray:
+        """Calibrated probabilities, shape ``(len(texts), len(attributes))``."""
+        raw = 1.0 / (1.0 + np.exp(-self.decision_function(texts)))
+        return self.calibrate(raw)
+
+    def calibrate(self, raw: FloatArray) -> FloatArray:
+        out = np.array(raw, dtype=np.float64, copy=True)
+        for j, name in enumerate(self.attributes):
+            if name in self.calibration:
+                xs, ys = self.calibration[name]
+                out[:, j] = np.interp(out[:, j], xs, ys)
+        return np.clip(out, 0.0, 1.0)
+
+    def to_arrays(self) -> tuple[dict[str, Any], Mapping[str, np.ndarray[Any, Any]]]:
+        """Split the model into JSON-able metadata and named arrays (for ``save_model``)."""
+        meta: dict[str, Any] = {
+            "kind": "linear",
+            "attributes": list(self.attributes),
+            "blocks": [{"name": b.name, "params": b.params} for b in self.blocks],
+            "calibrated": sorted(self.calibration),
+            **self.metadata,
+        }
+        arrays: dict[str, np.ndarray[Any, Any]] = {
+            "coef": self.coef.astype(np.float32),
+            "intercept": self.intercept.astype(np.float64),
+        }
+        for b in self.blocks:
+            terms = sorted(b.vocabulary, key=b.vocabulary.__getitem__)
+            arrays[f"vocab_{b.name}"] = np.array(terms, dtype=np.str_)
+            arrays[f"idf_{b.name}"] = b.idf
+        for name, (xs, ys) in self.calibration.items():
+            arrays[f"calx_{name}"] = xs
+            arrays[f"caly_{name}"] = ys
+        return meta, arrays
+
+    @classmethod
+    def from_arrays(cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray[Any, Any]]) -> LinearModel:
+        blocks = []
+        for spec in meta["blocks"]:
+            terms = arrays[f"vocab_{spec['name']}"]
+            params = dict(spec["params"])
+            if "ngram_range" in params:
+                params["ngram_range"] = tuple(params["ngram_range"])
+            blocks.append(
+                FeatureBlock(
+                    name=spec["name"],
+                    params=params,
+                    vocabulary={str(t): i for i, t in enumerate(terms)},
+                    idf=np.asarray(arrays[f"idf_{spec['name']}"], dtype=np.float64),
+                )
+            )
+        calibration = {
+            name: (np.asarray(arrays[f"calx_{name}"]), np.asarray(arrays[f"caly_{name}"]))
+            for name in meta.get("calibrated", [])
+        }
+        skip = {"kind", "attributes", "blocks", "calibrated"}
+        return cls(
+            attributes=tuple(meta["attributes"]),
+            blocks=blocks,
+            coef=np.asarray(arrays["coef"], dtype=np.float64),
+            intercept=np.asarray(arrays["intercept"], dtype=np.float64),
+            calibration=calibration,
+            metadata={k: v for k, v in meta.items() if k not in skip},
+        )

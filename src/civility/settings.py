@@ -1,0 +1,104 @@
+"""Every setting in one place: name, default, help. Doors read them once and pass them down."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from civility.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: Any
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("database_url", "sqlite:///civility.db", "SQLAlchemy URL of the store (SQLite file or postgresql+psycopg://...)."),
+    Setting("model_dir", "", "Directory of a model artifact; empty means the one shipped in the package."),
+    Setting("policy_file", "", "TOML policy file; empty means the default policy."),
+    Setting("host", "127.0.0.1", "Address the server listens on."),
+    Setting("port", 8080, "Port the server listens on."),
+    Setting("workers", 1, "Server worker processes."),
+    Setting("rate_limit_per_minute", 600, "Requests per minute allowed per API key (0 = unlimited)."),
+    Setting("max_body_bytes", 1_048_576, "Largest request body the server accepts."),
+    Setting("cors_origins", "", "Comma-separated origins allowed by CORS; empty means CORS is off."),
+    Setting("store_comments", True, "Keep analysed comment text (never when a request says doNotStore)."),
+    Setting("retention_days", 30, "Days stored comment text is kept before it is purged."),
+    Setting("log_comment_text", False, "Write comment text into logs (off by default for privacy)."),
+    Setting("require_key", True, "Require an API key on the Perspective-compatible API."),
+    Setting("secret_key", "", "Secret that signs session cookies; generated at start when empty."),
+)
+
+ENV_PREFIX = "CIVILITY_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings; build with ``Settings.from_sources``."""
+
+    database_url: str = "sqlite:///civility.db"
+    model_dir: str = ""
+    policy_file: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8080
+    workers: int = 1
+    rate_limit_per_minute: int = 600
+    max_body_bytes: int = 1_048_576
+    cors_origins: str = ""
+    store_comments: bool = True
+    retention_days: int = 30
+    log_comment_text: bool = False
+    require_key: bool = True
+    secret_key: str = ""
+
+    @classmethod
+    def from_sources(
+        cls,
+        config_file: Path | None = None,
+        environ: Mapping[str, str] | None = None,
+        overrides: Mapping[str, Any] | None = None,
+    ) -> Settings:
+        """Defaults, then a TOML file, then ``CIVILITY_*`` variables, then explicit overrides."""
+        import tomllib
+
+        values: dict[str, Any] = {}
+        if config_file is not None:
+            try:
+                values.update(tomllib.loads(config_file.read_text(encoding="utf-8")))
+            except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+                raise InvalidInput(f"Config file {config_file} is unreadable: {exc}") from exc
+        env = os.environ if environ is None else environ
+        for s in SETTINGS:
+            key = ENV_PREFIX + s.name.upper()
+            if key in env:
+                values[s.name] = env[key]
+        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        known = {f.name: f for f in fields(cls)}
+        unknown = set(values) - set(known)
+        if unknown:
+            raise InvalidInput(f"Unknown settings: {', '.join(sorted(unknown))}.")
+        return cls(**{k: _coerce(k, v, type(getattr(cls, k))) for k, v in values.items()})
+
+
+def _coerce(name: str, value: Any, kind: type) -> Any:
+    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
+        return value
+    text = str(value).strip()
+    if kind is bool:
+        if text.lower() in ("1", "true", "yes", "on"):
+            return True
+        if text.lower() in ("0", "false", "no", "off"):
+            return False
+        raise InvalidInput(f"Setting '{name}' must be true or false. Got {value!r}.")
+    if kind is int:
+        try:
+            return int(text)
+        except ValueError:
+            raise InvalidInput(f"Setting '{name}' must be an integer. Got {value!r}.") from None
+    return text

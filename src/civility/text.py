@@ -1,0 +1,236 @@
+"""Text normalisation that sees through obfuscation, with offsets into the original text.
+
+Every token keeps the character offsets (Python code points, ``end`` exclusive) of the
+stretch of the *original* text it came from, so spans found on normalised text can be
+shown on what the user wrote.
+
+What is undone: Unicode compatibility forms (NFKC), accents, homoglyphs (Cyrillic and Greek
+look-alikes), zero-width characters, case, letter runs (``stuuupid``), leetspeak
+(``idi0t``, ``a$$``), masking (``f*ck``, ``sh!t``) and spaced or dotted letters
+(``a s s h o l e``, ``s.h.i.t``). URLs, @mentions and HTML entities become marker tokens.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Container, Iterable
+from dataclasses import dataclass
+
+URL_TOKEN = "xxurl"
+USER_TOKEN = "xxuser"
+
+_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u034f\u180e")
+
+# Look-alike letters from other scripts, mapped to the Latin letter they imitate.
+_HOMOGLYPHS = str.maketrans(
+    {
+        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+        "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
+        "ɡ": "g", "ο": "o", "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "τ": "t", "υ": "u",
+        "ρ": "p", "β": "b", "η": "n", "μ": "u", "ω": "w", "ѡ": "w", "һ": "h", "ք": "q", "ɑ": "a",
+        "ı": "i", "ℓ": "l",
+    }
+)
+
+_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l", "€": "e"}
+_MASK_CHARS = "*#%"
+
+# Words obfuscation most often hides; masked or stretched tokens are resolved against these
+# (and against the model's vocabulary when one is given).
+_TARGET_WORDS: tuple[str, ...] = tuple(
+    """
+    fuck fucking fucked fucker fuckers fucks motherfucker shit shitty shits bullshit bitch bitches
+    cunt cunts ass asses asshole assholes arse arsehole bastard bastards dick dicks dickhead cock
+    cocks pussy pussies whore whores slut sluts fag fags faggot faggots nigger niggers nigga niggas
+    retard retards retarded idiot idiots stupid moron morons damn crap piss pissed twat wanker
+    wankers dumb dumbass jackass douche douchebag prick penis vagina tits boobs porn sex sexy rape
+    raped kill killed die hell hate loser losers scum trash ugly fat gay kike spic chink wetback
+    tranny dyke homo jerk suck sucks sucker
+    """.split()
+)
+OBFUSCATION_TARGETS: frozenset[str] = frozenset(_TARGET_WORDS)
+
+_URL_RE = re.compile(
+    r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|ly|io|co|info|biz|ru|uk|de|tk|gl|be)(?:/\S*)?\b",
+    re.IGNORECASE,
+)
+_MENTION_RE = re.compile(r"(?<![\w@])@\w+")
+_ENTITY_RE = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{1,6}|#x[0-9a-fA-F]{1,6});")
+# A word: letters, digits and the symbols that stand in for letters, with an apostrophe inside.
+_WORD_RE = re.compile(r"[\w*#%@$|€]+(?:[!'][\w*#%@$|€]+)*")
+_ORDINAL_RE = re.compile(r"^\d+(?:st|nd|rd|th|s)$")
+_RUN_RE = re.compile(r"(.)\1{2,}")
+
+
+@dataclass(frozen=True)
+class Token:
+    """A normalised word and where it stands in the original text."""
+
+    norm: str
+    begin: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Normalized:
+    """The normalised form of a text: its tokens, and their words joined by spaces."""
+
+    original: str
+    tokens: tuple[Token, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(t.norm for t in self.tokens)
+
+
+def _fold_char(ch: str) -> str:
+    """NFKC, accents stripped, homoglyphs mapped, case folded: one character in, 0..n out."""
+    if ch in _ZERO_WIDTH:
+        return ""
+    out = unicodedata.normalize("NFKC", ch)
+    out = "".join(c for c in unicodedata.normalize("NFKD", out) if not unicodedata.combining(c))
+    return out.translate(_HOMOGLYPHS).casefold()
+
+
+def fold(text: str) -> tuple[str, list[int]]:
+    """Fold every character of ``text``; return the folded string and, per folded character,
+    the index of the original character it came from."""
+    chars: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        if ch.isascii() and not ch.isupper():
+            chars.append(ch)
+            index.append(i)
+            continue
+        for c in _fold_char(ch):
+            chars.append(c)
+            index.append(i)
+    return "".join(chars), index
+
+
+def _deleet(word: str) -> str:
+    if word.isalpha() or _ORDINAL_RE.match(word):
+        return word
+    letters = sum(c.isalpha() for c in word)
+    if letters == 0:
+        return word
+    digits = sum(c.isdigit() for c in word)
+    if digits >= letters:
+        return word
+    # Digits that end a word ("covid19", "mp3") are data, not leet.
+    tail = re.search(r"(?<=[a-z])\d+$", word)
+    cut = tail.start() if tail else len(word)
+    return "".join(_LEET.get(c, c) for c in word[:cut]) + word[cut:]
+
+
+def _unmask(word: str, vocabulary: Container[str] | None) -> str:
+    """Resolve mask characters (``f*ck``, ``sh#t``, ``f***``) against known words."""
+    if not any(c in _MASK_CHARS for c in word):
+        return word
+    stripped = word.strip(_MASK_CHARS)
+    if not stripped:
+        return word
+    pattern = re.compile(
+        "^" + "".join("[a-z]{1,3}" if c in _MASK_CHARS else re.escape(c) for c in word) + "$"
+    )
+    candidates = [w for w in _TARGET_WORDS if pattern.match(w)]
+    if candidates:
+        # Commoner words come first; prefer one letter per mask character.
+        same = [w for w in candidates if len(w) == len(word)]
+        return (same or candidates)[0]
+    return "".join(c for c in word if c not in _MASK_CHARS)
+
+
+def _unstretch(word: str, vocabulary: Container[str] | None) -> str:
+    """Collapse letter runs (``stuuupid``, ``fuuuck``): prefer a known word, else runs of one."""
+    if not _RUN_RE.search(word):
+        return word
+    two = _RUN_RE.sub(r"\1\1", word)
+    one = re.sub(r"(.)\1+", r"\1", word)
+    for candidate in (two, one):
+        if candidate in OBFUSCATION_TARGETS:
+            return candidate
+    if vocabulary is not None:
+        for candidate in (two, one):
+            if candidate in vocabulary:
+                return candidate
+    return one
+
+
+def normalize_word(word: str, vocabulary: Container[str] | None = None) -> str:
+    """Normalise one folded word: leet, masks, letter runs."""
+    word = word.strip("!|'")
+    if not word:
+        return ""
+    word = _unmask(_deleet(word), vocabulary)
+    word = re.sub(r"[^\w']", "", word)
+    return _unstretch(word, vocabulary)
+
+
+def _raw_tokens(folded: str) -> Iterable[tuple[str, int, int, str]]:
+    """(kind, begin, end, text) over the folded string; kind is url, user, word."""
+    taken: list[tuple[int, int, str]] = []
+    for kind, regex in (("url", _URL_RE), ("user", _MENTION_RE), ("skip", _ENTITY_RE)):
+        for m in regex.finditer(folded):
+            if not any(b < m.end() and m.start() < e for b, e, _ in taken):
+                taken.append((m.start(), m.end(), kind))
+    taken.sort()
+    pos = 0
+    for b, e, kind in [*taken, (len(folded), len(folded), "end")]:
+        for m in _WORD_RE.finditer(folded, pos, b):
+            yield "word", m.start(), m.end(), m.group()
+        if kind in ("url", "user"):
+            yield kind, b, e, folded[b:e]
+        pos = e
+
+
+def _join_spaced(items: list[tuple[str, int, int, str]], folded: str) -> list[tuple[str, int, int, str]]:
+    """Join runs of three or more single letters split by a space, dot or dash (``a s s``)."""
+    out: list[tuple[str, int, int, str]] = []
+    i = 0
+    while i < len(items):
+        j = i
+        while (
+            j < len(items)
+            and items[j][0] == "word"
+            and len(items[j][3]) == 1
+            and (j == i or re.fullmatch(r"[ .\-_]{1,2}", folded[items[j - 1][2] : items[j][1]]))
+        ):
+            j += 1
+        if j - i >= 3:
+            word = "".join(t[3] for t in items[i:j])
+            out.append(("word", items[i][1], items[j - 1][2], word))
+            i = j
+        else:
+            out.append(items[i])
+            i += 1
+    return out
+
+
+def normalize(text: str, vocabulary: Container[str] | None = None) -> Normalized:
+    """Normalise ``text`` into tokens that carry offsets into ``text`` itself.
+
+    ``vocabulary``, when given (the model's), decides between candidate spellings of
+    stretched words.
+    """
+    folded, index = fold(text)
+    tokens: list[Token] = []
+    for kind, b, e, raw in _join_spaced(list(_raw_tokens(folded)), folded):
+        if kind == "url":
+            norm = URL_TOKEN
+        elif kind == "user":
+            norm = USER_TOKEN
+        else:
+            norm = normalize_word(raw, vocabulary)
+        if not norm:
+            continue
+        begin = index[b]
+        end = index[e - 1] + 1
+        tokens.append(Token(norm, begin, end))
+    return Normalized(text, tuple(tokens))
+
+
+def normalize_text(text: str, vocabulary: Container[str] | None = None) -> str:
+    """The normalised words of ``text`` joined by single spaces."""
+    return normalize(text, vocabulary).text

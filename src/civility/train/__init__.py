@@ -1,0 +1,1 @@
+"""Training and evaluation: corpus loaders for ../shared/data, fitting, metrics, model card."""

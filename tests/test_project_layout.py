@@ -1,0 +1,95 @@
+"""The package's shape: its public surface, its import layering, its documented settings."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import civility
+from civility.settings import SETTINGS, Settings
+
+SRC = Path(civility.__file__).parent
+CORE = {"attributes", "text", "model", "scorer", "ingest", "policy", "errors", "thread", "settings"}
+DOORS = {"store", "api", "web", "batch", "train", "cli", "report"}
+# Which doors a door may import, as DESIGN.md's layout table says.
+ALLOWED_DOORS = {
+    "api": {"store", "report"},
+    "web": {"api", "store", "report"},
+    "cli": DOORS,
+    "train": set(),
+    "batch": set(),
+    "store": set(),
+    "report": set(),
+}
+
+
+def _top(module_path: Path) -> str:
+    rel = module_path.relative_to(SRC).with_suffix("")
+    return rel.parts[0]
+
+
+def _imports(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("civility."):
+            found.add(node.module.split(".")[1])
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.name.startswith("civility."):
+                    found.add(alias.name.split(".")[1])
+    return found
+
+
+def test_public_surface_is_a_short_sorted_list() -> None:
+    assert civility.__all__ == sorted(civility.__all__)
+    for name in civility.__all__:
+        assert hasattr(civility, name), name
+
+
+def test_core_never_imports_a_door() -> None:
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        if _top(path) in CORE:
+            bad = _imports(path) & DOORS
+            if bad:
+                offenders.append(f"{path.relative_to(SRC)} imports {sorted(bad)}")
+    assert offenders == []
+
+
+def test_doors_import_only_the_doors_the_design_allows() -> None:
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        door = _top(path)
+        if door in ALLOWED_DOORS:
+            bad = (_imports(path) & DOORS) - ALLOWED_DOORS[door] - {door}
+            if bad:
+                offenders.append(f"{path.relative_to(SRC)} imports {sorted(bad)}")
+    assert offenders == []
+
+
+def test_every_setting_is_documented_and_matches_the_dataclass() -> None:
+    names = [s.name for s in SETTINGS]
+    assert names == [f for f in Settings.__dataclass_fields__]
+    for s in SETTINGS:
+        assert s.help.strip(), s.name
+        assert getattr(Settings(), s.name) == s.default, s.name
+    readme = (SRC.parent.parent / "docs" / "settings.md").read_text(encoding="utf-8")
+    missing = [s.name for s in SETTINGS if f"`{s.name}`" not in readme]
+    assert missing == []
+
+
+def test_settings_come_from_file_then_environment_then_overrides(tmp_path: Path) -> None:
+    config = tmp_path / "civility.toml"
+    config.write_text('port = 9000\nhost = "0.0.0.0"\nrequire_key = false\n', encoding="utf-8")
+    s = Settings.from_sources(config, environ={"CIVILITY_PORT": "9100"}, overrides={"workers": 2})
+    assert (s.host, s.port, s.workers, s.require_key) == ("0.0.0.0", 9100, 2, False)
+
+
+def test_a_malformed_setting_names_the_setting_and_the_value() -> None:
+    import pytest
+
+    from civility.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=r"^Setting 'port' must be an integer\. Got 'many'\.$"):
+        Settings.from_sources(environ={"CIVILITY_PORT": "many"})
