@@ -1,0 +1,63 @@
+"""Running the app under uvicorn: workers, logging, graceful shutdown."""
+
+from __future__ import annotations
+
+import copy
+import os
+from typing import Any
+
+from civility.settings import ENV_PREFIX, SETTINGS, Settings
+
+GRACEFUL_SECONDS = 30
+
+
+def app_from_environment() -> Any:
+    """uvicorn's factory, called once in each worker: settings arrive as ``CIVILITY_*``."""
+    from civility.api._app import create_app
+
+    return create_app(Settings.from_sources())
+
+
+def log_config() -> dict[str, Any]:
+    from uvicorn.config import LOGGING_CONFIG
+
+    config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["civility"] = {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    config["handlers"]["civility"] = {
+        "class": "logging.StreamHandler",
+        "formatter": "civility",
+        "stream": "ext://sys.stderr",
+    }
+    config["loggers"]["civility"] = {"handlers": ["civility"], "level": "INFO", "propagate": False}
+    return config
+
+
+API_ONLY = "civility.api._serve:app_from_environment"
+
+
+def serve(settings: Settings, factory: str = API_ONLY) -> None:
+    """Serve until SIGINT/SIGTERM; in-flight requests finish first (up to 30 s).
+
+    ``factory`` is the import string of the app factory each worker calls (the API alone by
+    default; ``civility serve`` passes the one that also mounts the moderator UI).
+    """
+    import uvicorn
+
+    # Workers are separate processes that rebuild the app from the environment: hand them the
+    # resolved settings through the documented CIVILITY_* variables.
+    for s in SETTINGS:
+        value = getattr(settings, s.name)
+        os.environ[ENV_PREFIX + s.name.upper()] = (
+            str(value).lower() if isinstance(value, bool) else str(value)
+        )
+    uvicorn.run(
+        factory,
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers if settings.workers > 1 else None,
+        access_log=False,
+        log_config=log_config(),
+        timeout_graceful_shutdown=GRACEFUL_SECONDS,
+        server_header=False,
+    )

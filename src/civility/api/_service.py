@@ -1,0 +1,387 @@
+"""What the HTTP door does, free of HTTP: authenticate, analyze, take feedback, score, decide.
+
+Each method takes parsed requests and returns plain dicts (the wire shapes); every refusal is
+an ``ApiError`` carrying Google's error body.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from civility import attributes as attrs
+from civility.api._calibration import Calibrations
+from civility.api._errors import ApiError, invalid
+from civility.api._offsets import Plain, Utf16, plain, strip_html
+from civility.api._ratelimit import RateLimiter
+from civility.api._schema import (
+    AnalyzeCommentRequest,
+    ScoreRequest,
+    SuggestCommentScoreRequest,
+    TextEntry,
+    ThreadRequest,
+)
+from civility.api.storage import ApiStorage, FeedbackPair
+from civility.errors import UnknownAttribute
+from civility.policy import Decision, Policy
+from civility.scorer import MAX_TEXT_BYTES, SUPPORTED_LANGUAGES, Scorer, Scores, detect_language
+from civility.settings import Settings
+
+log = logging.getLogger("civility.api")
+
+_PROBABILITY = "PROBABILITY"
+_SUPPORTED_SCORE_TYPES = {None, "SCORE_TYPE_UNSPECIFIED", _PROBABILITY}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: a key's name, or ``anonymous`` when keys are not required."""
+
+    name: str
+
+
+def _language(code: str) -> str:
+    return code.strip().lower().replace("_", "-").split("-")[0]
+
+
+def _comment_text(entry: TextEntry | None) -> Plain:
+    """The text to score, checked against Perspective's empty and 20 KB rules."""
+    sent = entry.text if entry is not None and entry.text is not None else ""
+    if not sent.strip():
+        raise invalid("Comment must be non-empty.", "COMMENT_EMPTY")
+    size = len(sent.encode("utf-8", "surrogatepass"))
+    if size > MAX_TEXT_BYTES:
+        raise invalid(
+            f"Comment text was too many bytes. Value ({size}) exceeded limit ({MAX_TEXT_BYTES}).",
+            "COMMENT_TOO_LONG",
+        )
+    text = strip_html(sent) if entry is not None and entry.type == "HTML" else plain(sent)
+    if not text.text.strip():
+        raise invalid("Comment must be non-empty.", "COMMENT_EMPTY")
+    return text
+
+
+def _check_size(text: str, where: str) -> None:
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_TEXT_BYTES:
+        raise invalid(
+            f"Comment text was too many bytes. Value ({size}) exceeded limit ({MAX_TEXT_BYTES})"
+            f" at '{where}'.",
+            "COMMENT_TOO_LONG",
+        )
+
+
+class Service:
+    def __init__(
+        self, settings: Settings, scorer: Scorer, policy: Policy, storage: ApiStorage
+    ) -> None:
+        self.settings = settings
+        self.scorer = scorer
+        self.policy = policy
+        self.storage = storage
+        self.calibrations = Calibrations(storage)
+        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+
+    # ---------------------------------------------------------------- keys and quota
+
+    def authenticate(self, key: str | None) -> Caller:
+        """Check the key (when given, always; when missing, only if keys are required)."""
+        if key:
+            name = self.storage.check_key(key)
+            if name is None:
+                raise ApiError(
+                    400,
+                    "API key not valid. Please pass a valid API key.",
+                    error_type=None,
+                    reason="API_KEY_INVALID",
+                )
+            return Caller(name)
+        if self.settings.require_key:
+            raise ApiError(
+                403,
+                "Method doesn't allow unregistered callers (callers without established "
+                "identity). Please use API Key or other form of API consumer identity to call "
+                "this API.",
+                error_type=None,
+                reason="API_KEY_MISSING",
+            )
+        return Caller("anonymous")
+
+    def spend(self, caller: Caller) -> None:
+        wait = self.limiter.take(caller.name)
+        if wait:
+            raise ApiError(
+                429,
+                f"Quota exceeded: more than {self.settings.rate_limit_per_minute} requests per "
+                f"minute for key '{caller.name}'. Retry after {int(wait)} s.",
+                error_type=None,
+                reason="RATE_LIMIT_EXCEEDED",
+                headers={"Retry-After": str(int(wait))},
+            )
+
+    # ---------------------------------------------------------------- Perspective
+
+    def _requested(self, req: AnalyzeCommentRequest) -> dict[str, tuple[str | None, float | None]]:
+        if not req.requestedAttributes:
+            raise invalid("Must request at least one attribute.", "NO_REQUESTED_ATTRIBUTES")
+        wanted: dict[str, tuple[str | None, float | None]] = {}
+        for name, params in req.requestedAttributes.items():
+            attribute = attrs.get(name).name
+            if attribute not in self.scorer.attributes:
+                raise UnknownAttribute(f"Unknown requested attribute: {name}")
+            score_type = params.scoreType if params else None
+            threshold = params.scoreThreshold if params else None
+            if score_type not in _SUPPORTED_SCORE_TYPES:
+                raise invalid(
+                    f"Attribute {attribute} does not support score type {score_type}. "
+                    "Supported: PROBABILITY."
+                )
+            if threshold is not None and not 0.0 <= threshold <= 1.0:
+                raise invalid(
+                    f"Invalid value at 'requestedAttributes[{name}].score_threshold': must be in "
+                    f"[0, 1]. Got {threshold}."
+                )
+            wanted[attribute] = (score_type, threshold)
+        return wanted
+
+    def _languages(
+        self, requested: Sequence[str] | None, first_attribute: str, text: str
+    ) -> tuple[list[str], list[str]]:
+        detected = detect_language(text)
+        detected_list = [detected] if detected else []
+        if requested:
+            unsupported = [c for c in requested if _language(c) not in SUPPORTED_LANGUAGES]
+            if unsupported:
+                raise invalid(
+                    f"Attribute {first_attribute} does not support request languages: "
+                    f"{','.join(unsupported)}",
+                    "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
+                )
+            return [_language(c) for c in requested], detected_list
+        # The detector is weak on short texts: civility scores them as English (its only
+        # language) rather than refusing, and reports what it detected.
+        return ["en"], detected_list
+
+    def _calibrate(self, community: str | None, scores: Scores) -> dict[str, float]:
+        values = dict(scores.values)
+        if community:
+            for attribute, value in values.items():
+                correction = self.calibrations.get(community, attribute)
+                if correction is not None:
+                    values[attribute] = correction(value)
+        return values
+
+    def analyze(self, req: AnalyzeCommentRequest, caller: Caller) -> dict[str, Any]:
+        """``comments:analyze`` (runs in a worker thread: it scores)."""
+        text = _comment_text(req.comment)
+        wanted = self._requested(req)
+        languages, detected = self._languages(req.languages, next(iter(wanted)), text.text)
+        spans = bool(req.spanAnnotations)
+        result = self.scorer.score([text.text], attributes=list(wanted), spans=spans)[0]
+        values = self._calibrate(req.communityId, result)
+        sent = req.comment.text if req.comment is not None and req.comment.text else ""
+        to16 = Utf16(sent)
+        whole = (0, to16(len(sent)))
+        out: dict[str, Any] = {}
+        for attribute, (_, threshold) in wanted.items():
+            value = values[attribute]
+            if threshold is not None and value < threshold:
+                continue
+            span_list = []
+            for s in result.spans.get(attribute, ()) if spans else ():
+                b, e = text.to_original(s.begin, s.end)
+                span_list.append(
+                    {
+                        "begin": to16(b),
+                        "end": to16(e),
+                        "score": {"value": s.score, "type": _PROBABILITY},
+                    }
+                )
+            if not span_list:
+                span_list = [
+                    {
+                        "begin": whole[0],
+                        "end": whole[1],
+                        "score": {"value": value, "type": _PROBABILITY},
+                    }
+                ]
+            out[attribute] = {
+                "spanScores": span_list,
+                "summaryScore": {"value": value, "type": _PROBABILITY},
+            }
+        response: dict[str, Any] = {}
+        if out:
+            response["attributeScores"] = out
+        response["languages"] = languages
+        response["detectedLanguages"] = detected
+        if req.clientToken is not None:
+            response["clientToken"] = req.clientToken
+        self._keep(req.doNotStore, caller, req.communityId, sent, values)
+        return response
+
+    def _keep(
+        self,
+        do_not_store: bool | None,
+        caller: Caller,
+        community: str | None,
+        text: str,
+        values: dict[str, float],
+    ) -> None:
+        if do_not_store:
+            return
+        if self.settings.log_comment_text:
+            log.info("comment key=%s community=%s text=%r", caller.name, community or "", text)
+        if self.settings.store_comments:
+            self.storage.save_comment(caller.name, community or "", text, values)
+
+    def suggest(self, req: SuggestCommentScoreRequest, caller: Caller) -> dict[str, Any]:
+        """``comments:suggestscore``: pairs of (model score, suggested score) for calibration."""
+        text = _comment_text(req.comment)
+        if not req.attributeScores:
+            raise invalid(
+                "Must suggest a score for at least one attribute.", "NO_REQUESTED_ATTRIBUTES"
+            )
+        suggested: dict[str, float] = {}
+        for name, scores in req.attributeScores.items():
+            attribute = attrs.get(name).name
+            if attribute not in self.scorer.attributes:
+                raise UnknownAttribute(f"Unknown requested attribute: {name}")
+            value = scores.summaryScore.value if scores.summaryScore else None
+            if value is None or not 0.0 <= value <= 1.0:
+                raise invalid(
+                    f"Invalid value at 'attribute_scores[{name}].summary_score.value': "
+                    f"a probability in [0, 1] is required. Got {value}."
+                )
+            suggested[attribute] = value
+        _, detected = self._languages(req.languages, next(iter(suggested)), text.text)
+        model = self.scorer.score([text.text], attributes=list(suggested))[0]
+        community = req.communityId or ""
+        self.storage.add_feedback(
+            community, {a: FeedbackPair(model.values[a], v) for a, v in suggested.items()}
+        )
+        self.calibrations.forget(community)
+        response: dict[str, Any] = {
+            "detectedLanguages": detected,
+            "requestedLanguages": list(req.languages or []),
+        }
+        if req.clientToken is not None:
+            response["clientToken"] = req.clientToken
+        return response
+
+    # ---------------------------------------------------------------- native
+
+    def _policy(self, raw: dict[str, Any] | None) -> Policy:
+        return self.policy if raw is None else Policy.from_dict(raw, source="request policy")
+
+    def _native(
+        self,
+        texts: Sequence[str],
+        attributes: list[str] | None,
+        spans: bool,
+        community: str | None,
+        policy: Policy,
+    ) -> list[dict[str, Any]]:
+        wanted = (
+            list(attrs.normalize_names(attributes)) if attributes else list(self.scorer.attributes)
+        )
+        results = self.scorer.score(list(texts), attributes=wanted, spans=spans)
+        out = []
+        for text, result in zip(texts, results, strict=True):
+            values = self._calibrate(community, result)
+            item: dict[str, Any] = {"scores": values, "decision": _decision(policy.decide(values))}
+            if spans:
+                to16 = Utf16(text)
+                item["spans"] = {
+                    a: [
+                        {"begin": to16(s.begin), "end": to16(s.end), "score": s.score}
+                        for s in result.spans.get(a, ())
+                    ]
+                    for a in wanted
+                }
+            out.append(item)
+        return out
+
+    def score(self, req: ScoreRequest) -> dict[str, Any]:
+        for i, c in enumerate(req.comments):
+            _check_size(c.text, f"comments[{i}].text")
+        policy = self._policy(req.policy)
+        items = self._native(
+            [c.text for c in req.comments], req.attributes, req.spans, req.communityId, policy
+        )
+        for c, item in zip(req.comments, items, strict=True):
+            item["id"] = c.id
+        return {"model_version": self.scorer.version, "policy": policy.name, "results": items}
+
+    def thread(self, req: ThreadRequest) -> dict[str, Any]:
+        from civility.thread import Article, Comment, Thread
+
+        for i, c in enumerate(req.comments):
+            _check_size(c.text, f"comments[{i}].text")
+        ids = [c.id for c in req.comments]
+        if len(set(ids)) != len(ids):
+            dup = next(i for i in ids if ids.count(i) > 1)
+            raise invalid(f"Comment ids must be unique. Got {dup!r} more than once.")
+        article_obj: Article | None = None
+        if isinstance(req.article, str):
+            paragraphs = tuple(p.strip() for p in req.article.split("\n\n") if p.strip())
+            article_obj = Article("", paragraphs) if paragraphs else None
+        elif req.article is not None:
+            article_obj = Article(req.article.title, tuple(req.article.paragraphs), req.article.url)
+        thread = Thread(
+            article_obj,
+            tuple(Comment(c.id, c.author, c.text, c.parent_id, c.created_at) for c in req.comments),
+        )
+        policy = self._policy(req.policy)
+        items = self._native(
+            [c.text for c in thread.comments], req.attributes, req.spans, req.communityId, policy
+        )
+        known = {c.id: c for c in thread.comments}
+        depth: dict[str, int] = {}
+        for comment in thread.comments:
+            parent = comment.parent_id
+            depth[comment.id] = depth.get(parent, 0) + 1 if parent in known else 0
+        counts = {"approve": 0, "hold": 0, "reject": 0}
+        for comment, item in zip(thread.comments, items, strict=True):
+            counts[item["decision"]["action"]] += 1
+            item.update(
+                {
+                    "id": comment.id,
+                    "author": comment.author,
+                    "parent_id": comment.parent_id,
+                    "depth": depth[comment.id],
+                }
+            )
+        peaks: dict[str, float] = {}
+        for item in items:
+            for a, v in item["scores"].items():
+                peaks[a] = max(peaks.get(a, 0.0), v)
+        return {
+            "model_version": self.scorer.version,
+            "policy": policy.name,
+            "article": None
+            if thread.article is None
+            else {
+                "title": thread.article.title,
+                "paragraphs": len(thread.article.paragraphs),
+                "url": thread.article.url,
+            },
+            "summary": {"comments": len(items), "actions": counts, "max_scores": peaks},
+            "comments": items,
+        }
+
+
+def _decision(d: Decision) -> dict[str, Any]:
+    return {
+        "action": d.action,
+        "reasons": [
+            {
+                "attribute": r.attribute,
+                "score": r.score,
+                "threshold": r.threshold,
+                "action": r.action,
+            }
+            for r in d.reasons
+        ],
+    }
