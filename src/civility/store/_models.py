@@ -1,0 +1,167 @@
+"""The store's tables. Table names avoid the server's (api_keys, feedback, stored_comments).
+
+A comment's natural key is (thread, key): the source's comment id, or a content hash when the
+source has none; a thread's is (site, key). Imports rely on both to add nothing twice.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    # The site's policy as TOML; None means the default policy.
+    policy_toml: Mapped[str | None] = mapped_column(Text, default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ThreadRow(Base):
+    __tablename__ = "threads"
+    __table_args__ = (UniqueConstraint("site_id", "key", name="uq_threads_site_key"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(500))
+    title: Mapped[str | None] = mapped_column(Text, default=None)
+    url: Mapped[str | None] = mapped_column(Text, default=None)
+    paragraphs: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    site: Mapped[Site] = relationship()
+
+
+class CommentRow(Base):
+    __tablename__ = "comments"
+    __table_args__ = (
+        UniqueConstraint("thread_id", "key", name="uq_comments_thread_key"),
+        Index("ix_comments_status_worst", "status", "worst_score"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(ForeignKey("threads.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer)
+    author: Mapped[str | None] = mapped_column(String(300), default=None)
+    text: Mapped[str] = mapped_column(Text)
+    parent_key: Mapped[str | None] = mapped_column(String(200), default=None)
+    posted_at: Mapped[str | None] = mapped_column(String(100), default=None)
+    # What the policy said at import, and where the comment stands now
+    # (held | approved | rejected).
+    policy_action: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(20))
+    worst_attribute: Mapped[str | None] = mapped_column(String(40), default=None)
+    worst_score: Mapped[float] = mapped_column(Float, default=0.0)
+    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    thread: Mapped[ThreadRow] = relationship()
+
+
+class ScoreRow(Base):
+    __tablename__ = "scores"
+    __table_args__ = (
+        UniqueConstraint("comment_id", "model_version", name="uq_scores_comment_model"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    model_version: Mapped[str] = mapped_column(String(100))
+    # {attribute: probability} and {attribute: [[begin, end, score], ...]}
+    values: Mapped[dict[str, float]] = mapped_column(JSON)
+    spans: Mapped[dict[str, list[list[float]]]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DecisionRow(Base):
+    __tablename__ = "decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(20))
+    # "policy" for the decision made at import, "moderator" for a person's.
+    source: Mapped[str] = mapped_column(String(20))
+    policy_name: Mapped[str | None] = mapped_column(String(200), default=None)
+    reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class AuditEntry(Base):
+    """Append-only: the migration installs triggers that refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, default=None)
+    username: Mapped[str | None] = mapped_column(String(100), default=None)
+    action: Mapped[str] = mapped_column(String(50))
+    target: Mapped[str | None] = mapped_column(String(200), default=None)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class CalibrationFeedback(Base):
+    """A moderator's verdict on one attribute of one comment, for per-site calibration."""
+
+    __tablename__ = "calibration_feedback"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    attribute: Mapped[str] = mapped_column(String(40))
+    model_score: Mapped[float] = mapped_column(Float)
+    # 1: the moderator found the comment unacceptable (rejected), 0: acceptable (approved).
+    verdict: Mapped[int] = mapped_column(Integer)
+    # Whether the policy had flagged this attribute (crossed a hold/reject threshold).
+    policy_flagged: Mapped[bool] = mapped_column(default=False)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+
+
+class LoginFailure(Base):
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    ip: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

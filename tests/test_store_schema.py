@@ -1,0 +1,144 @@
+"""The store's schema: migrations, SQLite's WAL mode, the append-only audit log, filters."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import store_fixtures
+from store_fixtures import make_thread
+
+from civility.errors import InvalidInput, NotFound, PermissionDenied, RateLimited
+from civility.policy import Policy
+from civility.scorer import Scorer
+from civility.store import (
+    QueueFilters,
+    Store,
+    StoreError,
+    audit,
+    authenticate,
+    create_user,
+    decide,
+    import_thread,
+    preview_policy,
+    queue,
+    set_site_policy,
+)
+from civility.store._models import AuditEntry
+
+db_url = store_fixtures.db_url
+store = store_fixtures.store
+SCORER = Scorer().load()
+HOLD_ALL = Policy.from_dict({"name": "hold-all", "thresholds": {"TOXICITY": {"hold": 0.0}}})
+
+
+def test_opening_twice_keeps_the_schema_at_head(db_url: str) -> None:
+    for _ in range(2):
+        s = Store.open(db_url)
+        with s.engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0001"
+            assert {
+                "sites",
+                "threads",
+                "comments",
+                "scores",
+                "decisions",
+                "audit_log",
+                "users",
+                "calibration_feedback",
+            } <= set(sa.inspect(conn).get_table_names())
+        s.close()
+
+
+def test_sqlite_store_runs_in_wal_mode(tmp_path: Path) -> None:
+    s = Store.open(f"sqlite:///{tmp_path / 'c.db'}")
+    with s.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    s.close()
+
+
+def test_an_unusable_database_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="Database directory does not exist: "):
+        Store.open(f"sqlite:///{tmp_path / 'missing' / 'c.db'}")
+    with pytest.raises(StoreError, match="is not usable"):
+        Store.open("nosuchdialect://x")
+
+
+def test_the_audit_log_refuses_updates_and_deletes(store: Store) -> None:
+    with store.session() as s:
+        audit(s, "test.event", target="x", n=1)
+    for statement in ("UPDATE audit_log SET action = 'forged'", "DELETE FROM audit_log"):
+        with pytest.raises(sa.exc.DatabaseError, match="append-only"), store.engine.begin() as c:
+            c.execute(sa.text(statement))
+    with store.session() as s:
+        assert [e.action for e in s.scalars(sa.select(AuditEntry))] == ["test.event"]
+
+
+def test_queue_filters_by_attribute_thread_author_and_day(store: Store) -> None:
+    import_thread(store, make_thread(10), site="news", key="a", scorer=SCORER, policy=HOLD_ALL)
+    import_thread(
+        store, make_thread(4, title="Other"), site="news", key="b", scorer=SCORER, policy=HOLD_ALL
+    )
+    everything, total = queue(store, QueueFilters())
+    assert total == 14
+    by_author, n = queue(store, QueueFilters(author="READER1"))
+    assert n > 0 and all(i.author == "reader1" for i in by_author)
+    by_day, n = queue(store, QueueFilters(day="2026-11-12"))
+    assert n > 0 and all((i.posted_at or "").startswith("2026-11-12") for i in by_day)
+    second = next(i.thread_id for i in everything if i.thread_title == "Other")
+    assert queue(store, QueueFilters(thread_id=second))[1] == 4
+    top = everything[0].worst_attribute
+    by_attr, n = queue(store, QueueFilters(attribute=top))
+    assert n > 0 and all(i.worst_attribute == top for i in by_attr)
+    assert queue(store, QueueFilters(author="nobody-like-this"))[1] == 0
+
+
+def test_decisions_are_recorded_with_who_and_when(store: Store) -> None:
+    import_thread(store, make_thread(3), site="news", key="a", scorer=SCORER, policy=HOLD_ALL)
+    mo = create_user(store, "mo", "mo-password")
+    items, _ = queue(store, QueueFilters())
+    decided = decide(store, items[0].id, "reject", mo)
+    assert (decided.status, decided.decided_by) == ("rejected", "mo")
+    assert decided.decided_at is not None
+    with pytest.raises(
+        InvalidInput, match=re.escape("Action must be one of approve, hold, reject. Got 'x'.")
+    ):
+        decide(store, items[0].id, "x", mo)
+    with pytest.raises(NotFound):
+        decide(store, 999_999, "approve", mo)
+
+
+def test_login_throttles_after_five_failures(store: Store) -> None:
+    create_user(store, "mo", "mo-password")
+    for _ in range(5):
+        with pytest.raises(PermissionDenied, match=re.escape("Wrong user name or password.")):
+            authenticate(store, "mo", "nope-nope", "10.0.0.1")
+    with pytest.raises(RateLimited):
+        authenticate(store, "mo", "mo-password", "10.0.0.2")  # same user, other address
+    with pytest.raises(RateLimited):
+        authenticate(store, "someone", "whatever", "10.0.0.1")  # same address, other user
+
+
+def test_users_need_a_known_role_and_a_real_password(store: Store) -> None:
+    with pytest.raises(
+        InvalidInput, match=re.escape("Role must be one of admin, moderator. Got 'root'.")
+    ):
+        create_user(store, "x", "long-enough", "root")
+    with pytest.raises(InvalidInput, match=re.escape("Password must be at least 8 characters.")):
+        create_user(store, "x", "short")
+    create_user(store, "x", "long-enough")
+    with pytest.raises(InvalidInput, match=re.escape("User 'x' already exists.")):
+        create_user(store, "x", "long-enough")
+
+
+def test_policy_preview_compares_with_the_sites_current_policy(store: Store) -> None:
+    import_thread(store, make_thread(6), site="news", key="a", scorer=SCORER)
+    admin = create_user(store, "ada", "ada-password", "admin")
+    set_site_policy(store, "news", 'name = "lenient"\n', admin)  # no thresholds: all approved
+    preview = preview_policy(store, "news", HOLD_ALL, last=4)
+    assert preview.compared == 4
+    assert preview.before == {"approve": 4, "hold": 0, "reject": 0}
+    assert preview.after == {"approve": 0, "hold": 4, "reject": 0}
+    assert len(preview.changed) == 4
