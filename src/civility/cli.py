@@ -100,11 +100,12 @@ def train(
     data: Annotated[Optional[Path], typer.Option("--data", help="Corpus directory (default ../shared/data).")] = None,  # noqa: UP045
     out: Annotated[Optional[Path], typer.Option("--out", help="Artifact directory (default: the package's models/).")] = None,  # noqa: UP045
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    evaluate: Annotated[bool, typer.Option("--eval/--no-eval", help="Measure the model and record the figures in its card.")] = True,
 ) -> None:
     """Train the model from the corpora, deterministically, and write artifact + model card."""
     from civility.train.pipeline import run_training
 
-    run_training(data_dir=data, out_dir=out, seed=seed, console=console)
+    run_training(data_dir=data, out_dir=out, seed=seed, console=console, evaluate=evaluate)
 
 
 @app.command(name="eval")

@@ -96,6 +96,8 @@ def _fold_char(ch: str) -> str:
 def fold(text: str) -> tuple[str, list[int]]:
     """Fold every character of ``text``; return the folded string and, per folded character,
     the index of the original character it came from."""
+    if text.isascii():  # the common case: only case to fold, one character per character
+        return text.lower(), list(range(len(text)))
     chars: list[str] = []
     index: list[int] = []
     for i, ch in enumerate(text):
@@ -160,6 +162,8 @@ def _unstretch(word: str, vocabulary: Container[str] | None) -> str:
 
 def normalize_word(word: str, vocabulary: Container[str] | None = None) -> str:
     """Normalise one folded word: leet, masks, letter runs."""
+    if word.isalpha() and not _RUN_RE.search(word):  # the common case: nothing to undo
+        return word
     word = word.strip("!|'")
     if not word:
         return ""

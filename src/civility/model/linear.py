@@ -16,6 +16,9 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from civility.errors import ModelError
+from civility.model.lexicon import LEXICON_VERSION, LexiconBlock, strip_artefacts
+
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 
@@ -54,12 +57,24 @@ class FeatureBlock:
         return len(self.vocabulary)
 
 
+def block_features(
+    blocks: Sequence[FeatureBlock | LexiconBlock], texts: Sequence[str], *, strip: bool, fit: bool = False
+) -> sp.csr_matrix:
+    """Stack the blocks' features for ``texts``; ``fit=True`` fits each block first."""
+    stripped = [strip_artefacts(t) for t in texts] if strip else texts
+    parts = []
+    for b in blocks:
+        source = texts if isinstance(b, LexiconBlock) else stripped
+        parts.append(b.fit(source) if fit else b.transform(source))
+    return sp.csr_matrix(sp.hstack(parts, format="csr"))
+
+
 @dataclass
 class LinearModel:
     """Logistic heads (one per attribute) over concatenated TF-IDF blocks."""
 
     attributes: tuple[str, ...]
-    blocks: list[FeatureBlock]
+    blocks: list[FeatureBlock | LexiconBlock]
     coef: FloatArray  # (n_features, n_attributes)
     intercept: FloatArray  # (n_attributes,)
     calibration: dict[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
@@ -73,12 +88,14 @@ class LinearModel:
         """Words the model knows (from its word blocks), used to pick between spellings."""
         words: set[str] = set()
         for block in self.blocks:
-            if block.params.get("analyzer", "word") == "word":
+            if isinstance(block, FeatureBlock) and block.params.get("analyzer", "word") == "word":
                 words.update(k for k in block.vocabulary if " " not in k)
         return words
 
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
-        return sp.csr_matrix(sp.hstack([b.transform(texts) for b in self.blocks], format="csr"))
+        """Feature rows for normalised texts: n-gram blocks see them without source
+        artefacts (when the model was trained so), the lexicon block sees them whole."""
+        return block_features(self.blocks, texts, strip=self.metadata.get("preprocess") == "strip_artefacts")
 
     def decision_function(self, texts: Sequence[str]) -> FloatArray:
         x = self.features(texts)
@@ -102,7 +119,12 @@ class LinearModel:
         meta: dict[str, Any] = {
             "kind": "linear",
             "attributes": list(self.attributes),
-            "blocks": [{"name": b.name, "params": b.params} for b in self.blocks],
+            "blocks": [
+                {"name": b.name, "params": {**b.params, "scale": b.scale}}
+                if isinstance(b, LexiconBlock)
+                else {"name": b.name, "params": b.params}
+                for b in self.blocks
+            ],
             "calibrated": sorted(self.calibration),
             **self.metadata,
         }
@@ -111,6 +133,8 @@ class LinearModel:
             "intercept": self.intercept.astype(np.float64),
         }
         for b in self.blocks:
+            if isinstance(b, LexiconBlock):
+                continue
             terms = sorted(b.vocabulary, key=b.vocabulary.__getitem__)
             arrays[f"vocab_{b.name}"] = np.array(terms, dtype=np.str_)
             arrays[f"idf_{b.name}"] = b.idf
@@ -121,8 +145,16 @@ class LinearModel:
 
     @classmethod
     def from_arrays(cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray[Any, Any]]) -> LinearModel:
-        blocks = []
+        blocks: list[FeatureBlock | LexiconBlock] = []
         for spec in meta["blocks"]:
+            if spec["params"].get("analyzer") == "lexicon":
+                if spec["params"].get("version") != LEXICON_VERSION:
+                    raise ModelError(
+                        f"The model was trained with lexicon {spec['params'].get('version')!r}, "
+                        f"this civility has {LEXICON_VERSION!r}: retrain with 'civility train'."
+                    )
+                blocks.append(LexiconBlock(scale=float(spec["params"].get("scale", 1.0))))
+                continue
             terms = arrays[f"vocab_{spec['name']}"]
             params = dict(spec["params"])
             if "ngram_range" in params:

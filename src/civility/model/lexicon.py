@@ -1,0 +1,217 @@
+"""Hand-written word lists and the compositional features built from them.
+
+The labelled data we have is small and mixed-domain, so a bag of words alone learns where a
+text comes from. These lists carry what we know independently of any corpus: which words
+are profane, insulting, sexual, slurs or dehumanising, which name identity groups, which
+verbs threaten violence, which phrases sell. Features combine them the way abuse is built
+("you" near an insult, someone "should" near a killing verb, a group near a dehumanising
+word), so that a harmless mention of a group ("I am a queer person") carries no weight of
+its own. All lists were written for civility (no third-party list is copied); they are
+matched against *normalised* words (see :mod:`civility.text`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import scipy.sparse as sp
+
+
+def _words(block: str) -> frozenset[str]:
+    return frozenset(block.split())
+
+
+PROFANE = _words(
+    """
+    fuck fucks fucked fucker fuckers fucking fuckin fuckwit fuckface motherfucker motherfuckers
+    motherfucking mf shit shits shitty shite shithead shitheads shithole bullshit horseshit
+    bitch bitches bitching bitchy cunt cunts asshole assholes arsehole arseholes ass asses arse
+    dumbass jackass bastard bastards damn damned goddamn goddamned crap crappy piss pissed
+    pissing dick dicks dickhead dickheads cock cocks cocksucker prick pricks twat twats wanker
+    wankers bollocks bloody douche douchebag douchebags wtf stfu af bugger tits
+    """
+)
+INSULTING = _words(
+    """
+    idiot idiots idiotic idiocy stupid stupidity moron morons moronic dumb dumber dumbest fool
+    fools foolish loser losers retard retards retarded imbecile imbeciles cretin cretins clown
+    clowns scum scumbag scumbags trash pathetic ignorant jerk jerks dimwit halfwit nitwit
+    dope dopes dunce buffoon buffoons bozo twit twits lunatic lunatics psycho freak freaks creep
+    creeps pig pigs hypocrite hypocrites liar liars coward cowards traitor traitors worthless
+    useless disgusting disgrace shameful brainless clueless gullible sheep troll trolls hack
+    hacks thug thugs crook crooks degenerate degenerates ugly fat lame sucker suckers
+    asshat nutjob nutcase wacko sleazy slimy vile despicable idiotas libtard libtards
+    """
+)
+SLURS = _words(
+    """
+    nigger niggers nigga niggas negro negroes kike kikes spic spics chink chinks wetback wetbacks
+    faggot faggots fag fags dyke dykes tranny trannies raghead ragheads towelhead towelheads gook
+    gooks kaffir paki pakis coon coons jigaboo beaner beaners muzzie muzzies yid yids sandnigger
+    gypsies gyppo wop wops dago dagos camel jockey shemale retards mongoloid cripple cripples
+    heeb hymie zionazi redskin redskins savages
+    """
+)
+DEHUMANISING = _words(
+    """
+    vermin animals animal rats rat cockroaches cockroach parasites parasite subhuman subhumans
+    savages savage filth filthy plague infestation disease diseased cancer scum trash garbage
+    barbarians barbaric primitive inferior apes ape monkeys monkey dogs beasts swine leeches
+    invaders infest breed breeding
+    """
+)
+IDENTITY = _words(
+    """
+    muslim muslims islam islamic jew jews jewish judaism christian christians christianity
+    catholic catholics hindu hindus sikh sikhs buddhist buddhists atheist atheists black blacks
+    white whites asian asians african africans arab arabs latino latinos latina hispanic
+    hispanics mexican mexicans chinese indian indians immigrant immigrants migrant migrants
+    refugee refugees foreigner foreigners gay gays lesbian lesbians bisexual queer trans
+    transgender homosexual homosexuals lgbt lgbtq women woman girls men man disabled deaf blind
+    elderly old young jewish russian russians americans american syrian syrians kurd kurds
+    turk turks iranian iranians israeli israelis palestinian palestinians
+    """
+)
+THREAT_VERBS = _words(
+    """
+    kill kills killed killing murder murders murdered assassinate assassinated assassination
+    shoot shoots shot shooting hang hanged hanging lynch lynched behead beheaded stab stabbed
+    bomb bombed nuke execute executed execution slaughter slaughtered exterminate exterminated
+    extermination strangle strangled torture tortured burn burned gas gassed bullet bullets
+    die dies dead death rape raped beat beaten destroy eliminate annihilate wipe choke drown
+    punch hurt
+    """
+)
+THREAT_AGENTS = _words(
+    """
+    i i'll ill we we'll someone somebody anyone anybody someday should shall will gonna going
+    must deserve deserves deserved ought need needs hope wish charity blessing let lets let's
+    better gladly happily
+    """
+)
+SECOND_PERSON = _words("you you're youre your yours yourself yourselves u ur ya")
+SEXUAL = _words(
+    """
+    porn porno pornography sex sexy sexual sexually penis vagina cock cocks pussy pussies tits
+    titties boobs blowjob cum horny naked nude nudes orgasm dildo anal erection masturbate
+    masturbating hooker hookers slut sluts whore whores milf xxx nsfw fuck fucked fucking
+    threesome genitals boner jerking suck sucking hentai webcam
+    """
+)
+SPAM_WORDS = _words(
+    """
+    subscribe subscribed subscribers channel check visit click free win winner won prize cash
+    offer call txt text reply claim urgent buy discount promo followers likes follow views
+    video youtube mobile awarded guaranteed account apply bonus earn money income website
+    download please share vote join sale shop deal order unlimited
+    """
+)
+HATE_VERBS = _words("hate hates hated despise despises loathe loathes detest detests")
+URL_TOKEN = "xxurl"
+
+# Everything that shapes the features: changing a list changes the version, which the model
+# artifact records and checks.
+_ALL = (PROFANE, INSULTING, SLURS, DEHUMANISING, IDENTITY, THREAT_VERBS, THREAT_AGENTS,
+        SECOND_PERSON, SEXUAL, SPAM_WORDS, HATE_VERBS)
+LEXICON_VERSION = hashlib.sha256(
+    "\n".join(" ".join(sorted(s)) for s in _ALL).encode("utf-8")
+).hexdigest()[:16]
+
+FEATURES: tuple[str, ...] = (
+    "profane", "insulting", "slur", "dehumanising", "sexual", "spam_words", "url", "digits",
+    "targeted_insult", "threat_pattern", "threat_at_you", "identity_negative", "identity_hate",
+    "identity_mention_only", "hate_verb",
+)
+# Features that only the SPAM head may use: elsewhere they mark a corpus (tweets carry links).
+SPAM_ONLY: frozenset[str] = frozenset({"url", "digits", "spam_words"})
+
+_DIGITS_RE = re.compile(r"\d{5,}")  # phone numbers and codes, not years
+
+# Tokens that mark where a text was posted (tweets' @USER, RT, URL), not what it says: the
+# n-gram blocks never see them.
+ARTEFACTS: tuple[str, ...] = ("xxuser", "rt", "url", "amp", "xxurl", "mt", "via")
+_ARTEFACT_RE = re.compile(r"(?<!\S)(?:" + "|".join(ARTEFACTS) + r")(?!\S)")
+
+
+def strip_artefacts(text: str) -> str:
+    """``text`` (normalised) without source-artefact tokens."""
+    return " ".join(_ARTEFACT_RE.sub(" ", text).split())
+
+
+def _near(tokens: Sequence[str], a: frozenset[str], b: frozenset[str], window: int) -> int:
+    """How many tokens of ``b`` stand within ``window`` tokens of one of ``a``."""
+    where_a = [i for i, t in enumerate(tokens) if t in a]
+    if not where_a:
+        return 0
+    return sum(
+        1 for j, t in enumerate(tokens) if t in b and any(abs(j - i) <= window for i in where_a)
+    )
+
+
+def _threat(tokens: Sequence[str]) -> tuple[int, int]:
+    """(pattern, aimed at the reader): an agent or modal shortly before a violent verb."""
+    pattern = at_you = 0
+    for j, t in enumerate(tokens):
+        if t not in THREAT_VERBS:
+            continue
+        before = tokens[max(0, j - 5) : j]
+        if any(w in THREAT_AGENTS for w in before):
+            pattern += 1
+            if any(w in SECOND_PERSON for w in tokens[j + 1 : j + 4]):
+                at_you += 1
+    return pattern, at_you
+
+
+def features_of(text: str) -> list[float]:
+    """The lexicon features of one normalised text (words joined by single spaces)."""
+    tokens = text.split()
+    count = {name: 0 for name in FEATURES}
+    for t in tokens:
+        count["profane"] += t in PROFANE
+        count["insulting"] += t in INSULTING
+        count["slur"] += t in SLURS
+        count["dehumanising"] += t in DEHUMANISING
+        count["sexual"] += t in SEXUAL
+        count["spam_words"] += t in SPAM_WORDS
+        count["url"] += t == URL_TOKEN
+        count["hate_verb"] += t in HATE_VERBS
+    count["digits"] = len(_DIGITS_RE.findall(text))
+    count["targeted_insult"] = _near(tokens, SECOND_PERSON, INSULTING | PROFANE | SLURS, 3)
+    count["threat_pattern"], count["threat_at_you"] = _threat(tokens)
+    identity = sum(t in IDENTITY for t in tokens)
+    negative = INSULTING | DEHUMANISING | SLURS | PROFANE
+    count["identity_negative"] = _near(tokens, IDENTITY, negative, 5)
+    count["identity_hate"] = _near(tokens, IDENTITY, HATE_VERBS | THREAT_VERBS, 5)
+    hostile = count["identity_negative"] or count["identity_hate"] or count["slur"]
+    count["identity_mention_only"] = int(identity > 0 and not hostile)
+    return [math.log1p(count[name]) for name in FEATURES]
+
+
+class LexiconBlock:
+    """A feature block like the TF-IDF ones: ``transform(texts) -> csr_matrix``."""
+
+    name = "lexicon"
+    params: ClassVar[dict[str, Any]] = {"analyzer": "lexicon", "version": LEXICON_VERSION}
+
+    def __init__(self, scale: float = 1.0) -> None:
+        self.scale = scale
+
+    def fit(self, texts: Sequence[str]) -> sp.csr_matrix:
+        return self.transform(texts)
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        rows = np.asarray([features_of(t) for t in texts], dtype=np.float64).reshape(len(texts), len(FEATURES))
+        return sp.csr_matrix(rows * self.scale)
+
+    @property
+    def size(self) -> int:
+        return len(FEATURES)
+
+    @property
+    def vocabulary(self) -> dict[str, int]:
+        return {}

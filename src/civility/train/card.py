@@ -1,0 +1,92 @@
+"""The model card: what the shipped model learned from, how, and how well it measures."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from civility.attributes import NAMES
+
+# How each attribute is supervised; written out because the mapping is a modelling choice.
+SUPERVISION: dict[str, str] = {
+    "TOXICITY": "civil_comments_spans (toxicity share >= 0.5), davidson2017_tweets (hate or offensive), olid2019_train (OFF), stormfront2018_sentences (hate), toxigen_statements (hate), wikipedia_toxicity_sample (toxic), templates.",
+    "SEVERE_TOXICITY": "No corpus labels it. Derived: toxic and (identity attack, threat, a slur, or two or more profane words); templates label group attacks and threats severe.",
+    "IDENTITY_ATTACK": "civil_comments_spans (identity_attack >= 0.5), davidson2017_tweets (hate_speech), stormfront2018_sentences (hate), toxigen_statements (hate), templates (attacks on 28 groups; harmless mentions of 25 identities as negatives).",
+    "INSULT": "civil_comments_spans (insult >= 0.5), olid2019_train (targeted at an individual), templates.",
+    "PROFANITY": "Too little data (civil_comments_spans marks 2.9%): weak labels from civility's profanity list over every corpus (seen through obfuscation by the normaliser), or the corpus label where one exists.",
+    "THREAT": "Too little data (about 100 threats in civil_comments_spans): those, plus templated threats against people and templated news reports of killing as negatives, plus the threat-pattern lexicon features.",
+    "SEXUALLY_EXPLICIT": "No corpus labels it: weak labels from civility's list of strongly sexual words; covered mostly by the lexicon.",
+    "SPAM": "youtube_spam, sms_spam, plus link, number and selling-word counts (used by this head only).",
+}
+
+
+def corpus_table(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for corpus, part in frame.groupby("corpus", sort=True):
+        row: dict[str, Any] = {
+            "corpus": str(corpus),
+            "train": int((part["split"] == "train").sum()),
+            "valid": int((part["split"] == "valid").sum()),
+        }
+        for name in NAMES:
+            labelled = part[name].dropna()
+            if len(labelled):
+                row[name] = round(float((labelled > 0.5).mean()), 4)
+        rows.append(row)
+    return rows
+
+
+def write_card(out_dir: Path, card: dict[str, Any]) -> tuple[Path, Path]:
+    """Write ``model_card.json`` and ``MODEL_CARD.md`` into ``out_dir``."""
+    json_path = out_dir / "model_card.json"
+    json_path.write_text(json.dumps(card, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    md_path = out_dir / "MODEL_CARD.md"
+    md_path.write_text(render_markdown(card), encoding="utf-8")
+    return json_path, md_path
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+def render_markdown(card: dict[str, Any]) -> str:
+    lines = [
+        f"# civility model {card['version']}",
+        "",
+        card.get("summary", ""),
+        "",
+        "## Artifact",
+        "",
+        f"- files: `model.npz` (sha256 `{card['sha256']}`), `model.json`; size {card['size_bytes'] / 1e6:.1f} MB",
+        f"- trained by `civility train --seed {card['seed']}` in {card.get('train_seconds', 0):.0f} s; same data and seed give the same bytes",
+        f"- features: {card['recipe']['features']}",
+        f"- learner: {card['recipe']['learner']}",
+        f"- weighting: {card['recipe']['weighting']}",
+        "",
+        "## Data",
+        "",
+        "Held-out `valid` rows (a fixed 20% of each corpus, by a hash of its id) were never trained on.",
+        "Evaluation only, never trained on: hatecheck, impermium2012_insults, olid2019_test, and the SemEval-2021 test split (not in the data at all).",
+        "",
+        "| corpus | train | valid | " + " | ".join(NAMES) + " |",
+        "|---|---:|---:|" + "---:|" * len(NAMES),
+    ]
+    for row in card["data"]:
+        cells = [row["corpus"], str(row["train"]), str(row["valid"])]
+        cells += [_fmt(row[n]) if n in row else "" for n in NAMES]
+        lines.append("| " + " | ".join(cells) + " |")
+    lines += ["", "Cells give the positive share of each attribute where the corpus labels it.", "",
+              "## How each attribute is supervised", ""]
+    lines += [f"- **{name}**: {text}" for name, text in card["supervision"].items()]
+    metrics = card.get("metrics")
+    if metrics:
+        lines += ["", "## Measured", "", "```", metrics.get("text", json.dumps(metrics, indent=2)), "```"]
+    limits = card.get("limitations", [])
+    if limits:
+        lines += ["", "## Limitations", ""] + [f"- {x}" for x in limits]
+    return "\n".join(lines) + "\n"
