@@ -112,11 +112,12 @@ def train(
 def evaluate(
     data: Annotated[Optional[Path], typer.Option("--data", help="Corpus directory (default ../shared/data).")] = None,  # noqa: UP045
     model: ModelOption = None,
+    loco: Annotated[bool, typer.Option("--loco", help="Also retrain without each corpus and score it (minutes).")] = False,
 ) -> None:
     """Print the held-out, cross-domain, HateCheck, bias and span metrics."""
     from civility.train.pipeline import run_evaluation
 
-    run_evaluation(data_dir=data, model_dir=model, console=console)
+    run_evaluation(data_dir=data, model_dir=model, console=console, loco=loco)
 
 
 # ---------------------------------------------------------------- server: serve, keys

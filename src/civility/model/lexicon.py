@@ -74,7 +74,9 @@ IDENTITY = _words(
     refugee refugees foreigner foreigners gay gays lesbian lesbians bisexual queer trans
     transgender homosexual homosexuals lgbt lgbtq women woman girls men man disabled deaf blind
     elderly old young jewish russian russians americans american syrian syrians kurd kurds
-    turk turks iranian iranians israeli israelis palestinian palestinians
+    turk turks iranian iranians israeli israelis palestinian palestinians male males female
+    females straight heterosexual nonbinary european europeans protestant protestants teenage
+    teenager teenagers
     """
 )
 THREAT_VERBS = _words(
@@ -135,12 +137,25 @@ _DIGITS_RE = re.compile(r"\d{5,}")  # phone numbers and codes, not years
 # Tokens that mark where a text was posted (tweets' @USER, RT, URL), not what it says: the
 # n-gram blocks never see them.
 ARTEFACTS: tuple[str, ...] = ("xxuser", "rt", "url", "amp", "xxurl", "mt", "via")
-_ARTEFACT_RE = re.compile(r"(?<!\S)(?:" + "|".join(ARTEFACTS) + r")(?!\S)")
+
+
+_ARTEFACT_SET = frozenset(ARTEFACTS)
+IDENTITY_TOKEN = "xxidentity"
 
 
 def strip_artefacts(text: str) -> str:
     """``text`` (normalised) without source-artefact tokens."""
-    return " ".join(_ARTEFACT_RE.sub(" ", text).split())
+    return " ".join(t for t in text.split() if t not in _ARTEFACT_SET)
+
+
+def ngram_view(text: str) -> str:
+    """What the n-gram blocks see of a normalised text: no source artefacts, and every
+    identity word replaced by one placeholder, so that no group's name carries weight of its
+    own (attacks are learnt as patterns around any group; the lexicon block still sees the
+    words themselves)."""
+    return " ".join(
+        IDENTITY_TOKEN if t in IDENTITY else t for t in text.split() if t not in _ARTEFACT_SET
+    )
 
 
 def _near(tokens: Sequence[str], a: frozenset[str], b: frozenset[str], window: int) -> int:

@@ -17,7 +17,7 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from civility.errors import ModelError
-from civility.model.lexicon import LEXICON_VERSION, LexiconBlock, strip_artefacts
+from civility.model.lexicon import LEXICON_VERSION, LexiconBlock, ngram_view, strip_artefacts
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -57,11 +57,18 @@ class FeatureBlock:
         return len(self.vocabulary)
 
 
+PREPROCESSORS = {"strip_artefacts": strip_artefacts, "ngram_view": ngram_view}
+
+
 def block_features(
-    blocks: Sequence[FeatureBlock | LexiconBlock], texts: Sequence[str], *, strip: bool, fit: bool = False
+    blocks: Sequence[FeatureBlock | LexiconBlock], texts: Sequence[str], *, preprocess: str | None, fit: bool = False
 ) -> sp.csr_matrix:
-    """Stack the blocks' features for ``texts``; ``fit=True`` fits each block first."""
-    stripped = [strip_artefacts(t) for t in texts] if strip else texts
+    """Stack the blocks' features for ``texts``; ``fit=True`` fits each block first.
+
+    ``preprocess`` names what the n-gram blocks see (:data:`PREPROCESSORS`); the lexicon
+    block always sees the normalised text whole."""
+    view = PREPROCESSORS[preprocess] if preprocess else None
+    stripped = [view(t) for t in texts] if view else texts
     parts = []
     for b in blocks:
         source = texts if isinstance(b, LexiconBlock) else stripped
@@ -95,7 +102,7 @@ class LinearModel:
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Feature rows for normalised texts: n-gram blocks see them without source
         artefacts (when the model was trained so), the lexicon block sees them whole."""
-        return block_features(self.blocks, texts, strip=self.metadata.get("preprocess") == "strip_artefacts")
+        return block_features(self.blocks, texts, preprocess=self.metadata.get("preprocess"))
 
     def decision_function(self, texts: Sequence[str]) -> FloatArray:
         x = self.features(texts)

@@ -9,8 +9,10 @@ The recipe, chosen by leave-one-corpus-out numbers (``benchmarks/quality.py``):
 2. A fixed 20% of each corpus (by a hash of its id) is held out as ``valid`` and never
    trained on by the shipped model.
 3. Features: word 1-2-gram TF-IDF and character 2-5-gram TF-IDF of the *normalised* text,
-   with source artefacts (``@USER``, ``RT``, ``URL``) dropped, and the lexicon block of
-   :mod:`civility.model.lexicon`. Link and digit counts feed the SPAM head only.
+   with source artefacts (``@USER``, ``RT``, ``URL``) dropped and every identity word
+   replaced by one placeholder (against identity bias), and the lexicon block of
+   :mod:`civility.model.lexicon`. Link, number and selling-word counts feed the SPAM head only;
+   the toxicity corpora's texts are the SPAM head's ordinary negatives.
 4. Weights: within each corpus the two classes weigh the same (so that *which corpus a
    text comes from* predicts nothing), and each corpus weighs in proportion to the square
    root of its size.
@@ -50,6 +52,7 @@ CHAR_PARAMS: dict[str, Any] = {
 C = 1.0
 LEXICON_SCALE = 1.0
 MIN_CORPORA = 1
+PREPROCESS = "ngram_view"  # n-grams see no source artefacts and one placeholder for every identity word
 MAX_CLASS_RATIO = 25.0
 
 # Strongly sexual words: a text holding one is weakly labelled SEXUALLY_EXPLICIT.
@@ -178,7 +181,7 @@ def fit_model(
         normalized = [normalize_text(t) for t in frame["text"]]
         frame = add_weak_labels(frame, normalized)
     blocks = _blocks(char, lexicon_scale)
-    x = block_features(blocks, normalized, strip=True, fit=True).astype(np.float64)
+    x = block_features(blocks, normalized, preprocess=PREPROCESS, fit=True).astype(np.float64)
     lexicon_start = x.shape[1] - len(FEATURES)
     spam_only = [lexicon_start + FEATURES.index(f) for f in SPAM_ONLY]
     corpus = frame["corpus"].to_numpy()
@@ -198,7 +201,7 @@ def fit_model(
         clf.fit(xm, labels, sample_weight=sample_weights(corpus[mask], labels))
         coef[:, j] = clf.coef_[0]
         intercept[j] = clf.intercept_[0]
-    metadata = {"version": version, "seed": seed, "preprocess": "strip_artefacts"}
+    metadata = {"version": version, "seed": seed, "preprocess": PREPROCESS}
     return LinearModel(tuple(attributes), blocks, coef, intercept, metadata=metadata)
 
 
@@ -229,7 +232,7 @@ def _recipe(char: bool) -> dict[str, str]:
     return {
         "features": "word 1-2-gram TF-IDF (sublinear, min_df 2, 120k) + "
         + ("character 2-5-gram TF-IDF within words (min_df 3, 120k) + " if char else "")
-        + f"civility lexicon block ({len(FEATURES)} word-list and compositional features); source artefacts stripped",
+        + f"civility lexicon block ({len(FEATURES)} word-list and compositional features); source artefacts stripped and identity words replaced by one placeholder in the n-gram blocks",
         "learner": f"one L2 logistic regression per attribute (liblinear, C={C})",
         "weighting": f"classes balanced within each corpus (ratio capped at {MAX_CLASS_RATIO:g}); corpora weighted by sqrt(size)",
     }
@@ -293,3 +296,67 @@ def _write_span_tagger(data_dir: Path, out_dir: Path, seed: int, say: Any) -> st
     say("Fitting the span tagger ...")
     write_span_tagger(data_dir, out_dir, seed)
     return "span_tagger.npz"
+
+
+def predictor(model: LinearModel) -> Any:
+    """``texts -> probabilities`` with one column per attribute of ``NAMES`` (NaN where the
+    model lacks one), as :mod:`civility.train.evaluate` expects."""
+
+    def run(texts: Sequence[str]) -> np.ndarray[Any, Any]:
+        probs = predict(model, texts)
+        out = np.full((len(texts), len(NAMES)), np.nan)
+        for j, name in enumerate(model.attributes):
+            out[:, NAMES.index(name)] = probs[:, j]
+        return out
+
+    return run
+
+
+def span_predictor(model_dir: Path | None, model: LinearModel | None = None) -> Any:
+    """``texts -> predicted toxic character offsets`` from the Scorer's TOXICITY spans."""
+    from civility.scorer import Scorer
+
+    scorer = Scorer.from_model(model) if model is not None else Scorer(model_dir).load()
+
+    def run(texts: Sequence[str]) -> list[set[int]]:
+        out = []
+        for scores in scorer.score(list(texts), attributes=["TOXICITY"], spans=True):
+            out.append({i for s in scores.spans["TOXICITY"] for i in range(s.begin, s.end)})
+        return out
+
+    return run
+
+
+def evaluation_report(
+    model: LinearModel, frame: pd.DataFrame, data_dir: Path, *, seed: int = 0, console: Any = None, loco: bool = True
+) -> dict[str, Any]:
+    """Every figure of ``civility eval`` for ``model`` (``frame`` from :func:`load_corpora`)."""
+    from civility.train import evaluate as ev
+
+    predict_all = predictor(model)
+    report: dict[str, Any] = {"model_version": model.version}
+    report["in_domain"] = ev.in_domain(frame, predict_all)
+    if loco:
+        report["loco"] = ev.leave_one_corpus_out(
+            frame, lambda train: predictor(fit_model(train, seed=seed, attributes=("TOXICITY",)))
+        )
+    report["impermium"] = ev.impermium(data_dir, predict_all)
+    report["hatecheck"] = ev.hatecheck(data_dir, predict_all)
+    report["bias"] = ev.bias(predict_all)
+    report["spans"] = ev.span_f1(data_dir, span_predictor(None, model))
+    report["text"] = ev.render(report)
+    if console is not None:
+        console.print(report["text"], markup=False, highlight=False)
+    return report
+
+
+def run_evaluation(*, data_dir: Path | None, model_dir: Path | None, console: Any = None, loco: bool = False) -> dict[str, Any]:
+    """``civility eval``: measure a trained artifact (leave-one-corpus-out retrains, so it is
+    opt-in here; ``civility train`` records it in the model card)."""
+    from civility.model import load_model
+    from civility.train.corpora import default_data_dir
+
+    data_dir = data_dir or default_data_dir()
+    model = load_model(model_dir)
+    frame = load_corpora(data_dir)
+    return evaluation_report(model, frame, data_dir, console=console, loco=loco)

@@ -1,0 +1,77 @@
+"""Comments per second on one core: civility (8 attributes, spans off) beside alt-profanity-check.
+
+Both score the same real comments in the same run (texts from ../shared/data's news comment,
+forum and talk-page corpora, cycled to ``--n``). Prints both rates, their ratio and peak RSS.
+
+    python benchmarks/throughput.py [--n 20000] [--data ../shared/data]
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import resource  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import pandas as pd  # noqa: E402
+
+SOURCES = ("civil_comments_spans", "semeval2021_toxic_spans", "impermium2012_insults", "wikipedia_toxicity_sample", "stormfront2018_sentences")
+
+
+def comments(data: Path, n: int) -> list[str]:
+    texts: list[str] = []
+    for name in SOURCES:
+        texts.extend(pd.read_parquet(data / f"{name}.parquet", columns=["text"])["text"].astype(str))
+    return [texts[i % len(texts)] for i in range(n)]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=20_000)
+    parser.add_argument("--data", type=Path, default=Path.cwd().parent / "shared" / "data")
+    args = parser.parse_args(argv)
+    if hasattr(os, "sched_setaffinity"):
+        os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})  # one core
+
+    from profanity_check import predict_prob
+
+    from civility.scorer import Scorer
+
+    texts = comments(args.data, args.n)
+    print(f"{len(texts):,} comments, mean {sum(map(len, texts)) / len(texts):.0f} characters, one core")
+    scorer = Scorer().load()
+    scorer.score(texts[:100])
+    predict_prob(texts[:100])  # warm both up
+
+    start = time.perf_counter()
+    predict_prob(texts)
+    theirs = len(texts) / (time.perf_counter() - start)
+
+    start = time.perf_counter()
+    scorer.score(texts)
+    ours = len(texts) / (time.perf_counter() - start)
+
+    # Where civility's time goes: normalisation vs features and heads.
+    start = time.perf_counter()
+    normalized = [scorer.normalize(t).text for t in texts]
+    normalise_rate = len(texts) / (time.perf_counter() - start)
+    start = time.perf_counter()
+    scorer.probabilities(normalized)
+    model_rate = len(texts) / (time.perf_counter() - start)
+
+    print(f"alt-profanity-check predict_prob (1 attribute): {theirs:10,.0f} comments/s")
+    print(f"civility Scorer.score (8 attributes, no spans): {ours:10,.0f} comments/s")
+    print(f"ratio civility / profanity-check:               {ours / theirs:10.3f}")
+    print(f"  civility normalisation alone:                 {normalise_rate:10,.0f} comments/s")
+    print(f"  civility features + 8 heads alone:            {model_rate:10,.0f} comments/s")
+    print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
