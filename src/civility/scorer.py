@@ -182,7 +182,11 @@ class Scorer:
             plan: dict[int, list[tuple[int, ...]]] = {}
             occluded: dict[int, list[int]] | None = None
             for c in cols:
-                keep = self._tagged(tagged[i], self.model.attributes[c]) if tagged is not None else []
+                keep = (
+                    self._tagged(tagged[i], self.model.attributes[c], likely=probs[i, c] >= 0.5)
+                    if tagged is not None
+                    else []
+                )
                 if not keep and norm.tokens and (tagged is None or probs[i, c] >= 0.5):
                     if occluded is None:
                         occluded = self._occlusion(norm, probs[i], cols)
@@ -210,15 +214,18 @@ class Scorer:
             results.append(per_attr)
         return results
 
-    def _tagged(self, probs: Mapping[str, np.ndarray[Any, np.dtype[np.float64]]], attribute: str) -> list[int]:
-        """Tokens the tagger marks for ``attribute``: its typed head, else the generic one."""
+    def _tagged(
+        self, probs: Mapping[str, np.ndarray[Any, np.dtype[np.float64]]], attribute: str, *, likely: bool
+    ) -> list[int]:
+        """Tokens the tagger marks for ``attribute``: its typed head, else the generic one.
+        The generic head's one-token fallback is for texts that score as ``likely`` only."""
         tagger = self.tagger_
         head = _SPAN_HEADS.get(attribute)
         if tagger is None or head is None:
             return []
-        keep = tagger.selected(probs[head], head) if head in probs else []
+        keep = tagger.selected(probs[head], head, fallback=likely) if head in probs else []
         if not keep and head != GENERIC:
-            keep = tagger.selected(probs[GENERIC], GENERIC)
+            keep = tagger.selected(probs[GENERIC], GENERIC, fallback=likely)
         return keep
 
     def _occlusion(

@@ -35,6 +35,7 @@ META_FILE = "span_tagger.json"
 GENERIC = "toxic"
 HEADS: tuple[str, ...] = (GENERIC, "insult", "threat", "identity_attack", "profane")
 N_BITS = 20
+_PRUNE = 0.002
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -212,8 +213,11 @@ class SpanTagger:
             # features per token) and reaches the same weights.
             clf = LogisticRegression(C=c, solver="liblinear", dual=True, random_state=seed, max_iter=1000)
             clf.fit(x[rows], y)
-            # Rounded to the float32 the artifact stores, so a loaded tagger tags identically.
-            coef[j] = clf.coef_[0].astype(np.float32)
+            # Weights under _PRUNE are dropped (they move a token's log-odds by a few hundredths
+            # at most) and the rest rounded to the float16 the artifact stores, which keeps it
+            # under 5 MB and makes a loaded tagger tag identically.
+            w = clf.coef_[0]
+            coef[j] = np.where(np.abs(w) < _PRUNE, 0.0, w).astype(np.float16)
             intercept[j] = clf.intercept_[0]
         self.heads_ = tuple(heads)
         self.coef_ = coef
@@ -246,11 +250,12 @@ class SpanTagger:
         self._check_head(head)
         return [float(p) for p in self.tag_many([norm])[0][head]]
 
-    def selected(self, probs: FloatArray, head: str = GENERIC) -> list[int]:
-        """Token indices tagged for ``head``: those over its threshold; for the generic head,
-        the single likeliest token when none is over it but that one clears ``fallback``."""
+    def selected(self, probs: FloatArray, head: str = GENERIC, *, fallback: bool = True) -> list[int]:
+        """Token indices tagged for ``head``: those over its threshold; for the generic head
+        (and ``fallback``), the single likeliest token when none is over it but that one
+        clears ``self.fallback``: in a post known to be toxic, something is."""
         keep = [int(k) for k in np.flatnonzero(probs >= self.threshold.get(head, 0.5))]
-        if not keep and head == GENERIC and len(probs) and float(probs.max()) >= self.fallback:
+        if not keep and fallback and head == GENERIC and len(probs) and float(probs.max()) >= self.fallback:
             keep = [int(np.argmax(probs))]
         return keep
 
@@ -275,11 +280,11 @@ class SpanTagger:
         """Write ``span_tagger.npz`` and ``span_tagger.json``; return the json's path."""
         coef, intercept = self._weights()
         directory.mkdir(parents=True, exist_ok=True)
-        # Most hashed features are never seen: store the non-zero columns only, in float32.
+        # Most hashed features are never seen: store the non-zero columns only.
         used = np.flatnonzero(np.any(coef != 0, axis=0)).astype(np.int32)
         arrays: dict[str, np.ndarray[Any, Any]] = {
             "index": used,
-            "coef": coef[:, used].astype(np.float32),
+            "coef": coef[:, used].astype(np.float16),
             "intercept": intercept.astype(np.float64),
         }
         arrays_path = directory / ARRAYS_FILE
