@@ -33,7 +33,8 @@ from sklearn.linear_model import LogisticRegression
 
 from civility.attributes import NAMES
 from civility.train import evaluate as ev
-from civility.train.pipeline import fit_model, load_corpora, predictor, span_predictor
+from civility.train.pipeline import fit_model, load_corpora, predictor
+from civility.train.spans import cross_validate_spans
 
 warnings.filterwarnings("ignore", category=UserWarning)
 
@@ -137,8 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     print("identity bias on the templated set (TOXICITY)")
     line("  final metric", [f"{rows[n]['bias']['final_metric']:.4f}" for n in names])
     line("  worst BPSN AUC", [f"{rows[n]['bias']['worst_bpsn']['auc']:.4f} {rows[n]['bias']['worst_bpsn']['term'][:6]}" for n in names])
-    spans = ev.span_f1(args.data, span_predictor(None, civility_model))
-    print(f"toxic spans, SemEval-2021 char F1 (civility, {spans['posts']} posts): {spans['f1']:.4f}")
+    spans = cross_validate_spans(args.data, folds=5, seed=0)
+    folds = ", ".join(f"{r['f1']:.4f}" for r in spans["folds"])
+    print(
+        f"toxic spans, SemEval-2021 char F1, 5-fold CV: civility span tagger {spans['f1']:.4f}, "
+        f"word baseline {spans['baseline_f1']:.4f} (folds {folds})"
+    )
     print(f"wall time: {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -34,6 +34,19 @@ HAM = ["nice song, I love the chorus", "this video brings back memories", "see y
        "the bus is late again"] * 3
 
 
+BAD_WORDS = ("stupid", "idiot", "moron", "pathetic", "loser", "worthless", "clown", "idiots", "liar", "coward", "fool", "dumb", "troll", "scum")
+
+
+def _gold(text: str) -> list[int]:
+    """Character offsets of the insulting words in ``text`` (the span annotation)."""
+    offsets: list[int] = []
+    for word in BAD_WORDS:
+        at = f" {text} ".find(f" {word} ")
+        if at >= 0:
+            offsets.extend(range(at, at + len(word)))
+    return sorted(set(offsets))
+
+
 def _write_tiny_data(directory: Path) -> None:
     texts = TOXIC + CLEAN
     toxic = np.array([1] * len(TOXIC) + [0] * len(CLEAN))
@@ -43,7 +56,10 @@ def _write_tiny_data(directory: Path) -> None:
         "civil_comments_spans": pd.DataFrame({
             "id": ids, "text": texts, "annotators": 3, "toxicity": share, "all_toxic": share,
             "identity_attack": 0.0, "insult": share, "other": 0.0, "profane": 0.0, "threat": 0.0,
-            "spans": [[] for _ in texts],
+            "spans": [
+                [{"begin": o[0], "end": o[-1] + 1, "type": "insult", "annotator": a} for a in range(3)] if (o := _gold(t)) else []
+                for t in texts
+            ],
         }),
         "davidson2017_tweets": pd.DataFrame({
             "id": ids, "text": texts, "count": 3, "hate_speech": 0, "offensive_language": toxic * 3,
@@ -66,6 +82,9 @@ def _write_tiny_data(directory: Path) -> None:
         "sms_spam": pd.DataFrame({"id": [str(i) for i in range(24)], "text": SPAM + HAM, "spam": [1] * 12 + [0] * 12}),
     }
     assert set(frames) == set(TRAINING_CORPORA)
+    frames["semeval2021_toxic_spans"] = pd.DataFrame({
+        "id": ids, "text": texts, "spans": [_gold(t) for t in texts], "split": "train",
+    })
     for name, frame in frames.items():
         frame.to_parquet(directory / f"{name}.parquet")
 
@@ -92,7 +111,8 @@ def test_training_twice_gives_the_same_bytes_and_a_working_model(tiny_data: Path
     first = _train(tiny_data, tmp_path / "a")
     second = _train(tiny_data, tmp_path / "b")
     assert first["sha256"] == second["sha256"]
-    assert (tmp_path / "a" / "model.npz").read_bytes() == (tmp_path / "b" / "model.npz").read_bytes()
+    for name in ("model.npz", "span_tagger.npz", "span_tagger.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
     card = json.loads((tmp_path / "a" / "model_card.json").read_text())
     assert card["sha256"] == first["sha256"]
     assert {row["corpus"] for row in card["data"]} >= set(TRAINING_CORPORA)

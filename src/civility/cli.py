@@ -112,12 +112,12 @@ def train(
 def evaluate(
     data: Annotated[Optional[Path], typer.Option("--data", help="Corpus directory (default ../shared/data).")] = None,  # noqa: UP045
     model: ModelOption = None,
-    loco: Annotated[bool, typer.Option("--loco", help="Also retrain without each corpus and score it (minutes).")] = False,
+    retrain: Annotated[bool, typer.Option("--retrain", help="Also the figures that refit: leave-one-corpus-out and span cross-validation (minutes).")] = False,
 ) -> None:
     """Print the held-out, cross-domain, HateCheck, bias and span metrics."""
     from civility.train.pipeline import run_evaluation
 
-    run_evaluation(data_dir=data, model_dir=model, console=console, loco=loco)
+    run_evaluation(data_dir=data, model_dir=model, console=console, retrain=retrain)
 
 
 # ---------------------------------------------------------------- server: serve, keys

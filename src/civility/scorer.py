@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -12,26 +13,39 @@ import numpy as np
 
 from civility import attributes as attrs
 from civility.errors import InvalidInput, ModelError
-from civility.model import LinearModel, load_model
+from civility.model import LinearModel, default_model_dir, load_model
+from civility.model.spans import ARRAYS_FILE as SPAN_ARRAYS_FILE
+from civility.model.spans import GENERIC, SpanTagger, merge_tokens
 from civility.text import Normalized, normalize
 
 SUPPORTED_LANGUAGES: tuple[str, ...] = ("en",)
 MAX_TEXT_BYTES = 20480
 
-# Span search: how many candidate tokens per text are tried by occlusion (the strongest on
-# their own), the smallest fall in log-odds that makes a token part of a span, and the least a
-# token must score alone. Chosen on a 1,500-post sample of the SemEval-2021 toxic-spans posts
-# (see docs and the model card for the F1 this gives).
-_SPAN_CANDIDATES = 48
-_SPAN_MIN_LOGIT = 0.5
-_SPAN_MIN_ALONE = 0.1
-_GAP_RE = re.compile(r"[\s\W_]*")
+# Span search. Falls are measured in log-odds, so a saturated text (p close to 1) still shows
+# which words hold it up: removing one of two insults from "you stupid idiot" moves p from
+# 0.9999 to 0.999, nothing in probability but 2.3 in log-odds.
+_SPAN_CANDIDATES = 16  # tokens tried by occlusion when the tagger has no candidate
+_SPAN_MIN_LOGIT = 0.05  # the smallest fall in log-odds that keeps a span
+_LOGIT_EPS = 1e-12
+# The tagger head that proposes candidates for each attribute (typed where trained, else the
+# generic one); SPAM has none: its spans come from occlusion.
+_SPAN_HEADS = {
+    "TOXICITY": GENERIC,
+    "SEVERE_TOXICITY": GENERIC,
+    "IDENTITY_ATTACK": "identity_attack",
+    "INSULT": "insult",
+    "PROFANITY": "profane",
+    "THREAT": "threat",
+    "SEXUALLY_EXPLICIT": GENERIC,
+}
 
 
 @dataclass(frozen=True)
 class Span:
     """A stretch of the original text (code-point offsets, ``end`` exclusive) and its score:
-    how far the attribute's probability falls when the stretch is removed."""
+    the attribute's probability times the share of its odds that go when the stretch is
+    removed, ``p * (1 - odds_without / odds)``. It is the fall in probability for a lone
+    cause of a middling score, and stays large for a cause of a saturated one."""
 
     begin: int
     end: int
@@ -67,18 +81,25 @@ class Scorer:
         self.model_dir = model_dir
         self.batch_size = batch_size
         self.model_: LinearModel | None = None
+        self.tagger_: SpanTagger | None = None
         self._vocabulary: frozenset[str] = frozenset()
 
     @classmethod
-    def from_model(cls, model: LinearModel, *, batch_size: int = 512) -> Scorer:
+    def from_model(
+        cls, model: LinearModel, *, batch_size: int = 512, tagger: SpanTagger | None = None
+    ) -> Scorer:
         """A loaded scorer around an in-memory model (training and evaluation use this)."""
         scorer = cls(batch_size=batch_size)
         scorer._set_model(model)
+        scorer.tagger_ = tagger
         return scorer
 
     def load(self) -> Scorer:
-        """Load and verify the artifact; returns ``self`` for chaining."""
+        """Load and verify the artifact, and the span tagger beside it when there is one;
+        returns ``self`` for chaining."""
         self._set_model(load_model(self.model_dir))
+        directory = self.model_dir or default_model_dir()
+        self.tagger_ = SpanTagger.load(directory) if (directory / SPAN_ARRAYS_FILE).is_file() else None
         return self
 
     def _set_model(self, model: LinearModel) -> None:
@@ -148,64 +169,109 @@ class Scorer:
         probs: np.ndarray[Any, np.dtype[np.float64]],
         cols: Sequence[int],
     ) -> list[dict[int, tuple[Span, ...]]]:
-        """Occlusion on the logit scale: a token belongs to a span when removing it lowers the
-        attribute's log-odds by at least ``_SPAN_MIN_LOGIT`` and the token alone scores at
-        least ``_SPAN_MIN_ALONE``. Adjacent tokens merge; a span's score is how far the
-        probability falls when the whole span is removed (spans that do not lower it are
-        dropped). The logit scale keeps spans in saturated texts, where p is close to 1."""
-        results: list[dict[int, tuple[Span, ...]]] = []
+        """Spans faithful to the model: candidates come from the span tagger (or, where it has
+        nothing and the attribute scores at least 0.5, or no tagger is loaded, from occlusion),
+        and a candidate is kept when removing its tokens lowers the attribute's log-odds."""
+        tagged = self.tagger_.tag_many(norms) if self.tagger_ is not None else None
+        # (text, column) -> candidate token groups; every distinct group of a text is one
+        # variant text (the text without the group), all scored in one batched pass.
+        plans: list[dict[int, list[tuple[int, ...]]]] = []
+        variants: list[str] = []
+        variant_of: dict[tuple[int, tuple[int, ...]], int] = {}
         for i, norm in enumerate(norms):
-            tokens = norm.tokens
-            if not tokens:
-                results.append({c: () for c in cols})
-                continue
-            alone = self.probabilities([t.norm for t in tokens])
-            strength = alone[:, cols].max(axis=1)
-            candidates = sorted(np.argsort(-strength, kind="stable")[:_SPAN_CANDIDATES].tolist())
-            variants = [" ".join(t.norm for k, t in enumerate(tokens) if k != j) for j in candidates]
-            dropped = self.probabilities(variants)
-            per_attr: dict[int, tuple[Span, ...]] = {}
+            plan: dict[int, list[tuple[int, ...]]] = {}
+            occluded: dict[int, list[int]] | None = None
             for c in cols:
-                full = _logit(probs[i, c])
-                keep = sorted(
-                    j
-                    for n, j in enumerate(candidates)
-                    if alone[j, c] >= _SPAN_MIN_ALONE and full - _logit(dropped[n, c]) >= _SPAN_MIN_LOGIT
+                keep = (
+                    self._tagged(tagged[i], self.model.attributes[c], likely=probs[i, c] >= 0.5)
+                    if tagged is not None
+                    else []
                 )
-                groups = self._merge(norm, keep)
-                if not groups:
-                    per_attr[c] = ()
-                    continue
-                group_texts = [
-                    " ".join(t.norm for k, t in enumerate(tokens) if k not in g) for g in groups
-                ]
-                group_probs = self.probabilities(group_texts)[:, c]
-                spans = [
-                    Span(tokens[g[0]].begin, tokens[g[-1]].end, round(max(0.0, float(probs[i, c] - p)), 6))
-                    for g, p in zip(groups, group_probs, strict=True)
-                ]
+                if not keep and norm.tokens and (tagged is None or probs[i, c] >= 0.5):
+                    if occluded is None:
+                        occluded = self._occlusion(norm, probs[i], cols)
+                    keep = occluded[c]
+                groups = [tuple(g) for g in merge_tokens(norm, keep)]
+                for g in groups:
+                    if (i, g) not in variant_of:
+                        variant_of[(i, g)] = len(variants)
+                        variants.append(" ".join(t.norm for k, t in enumerate(norm.tokens) if k not in g))
+                plan[c] = groups
+            plans.append(plan)
+        dropped = _logit(self.probabilities(variants))
+        base = _logit(probs)
+        results: list[dict[int, tuple[Span, ...]]] = []
+        for i, (norm, plan) in enumerate(zip(norms, plans, strict=True)):
+            per_attr: dict[int, tuple[Span, ...]] = {}
+            for c, groups in plan.items():
+                spans = []
+                for g in groups:
+                    fall = float(base[i, c] - dropped[variant_of[(i, g)], c])
+                    if fall >= _SPAN_MIN_LOGIT:
+                        score = float(probs[i, c]) * (1.0 - math.exp(-fall))
+                        spans.append(Span(norm.tokens[g[0]].begin, norm.tokens[g[-1]].end, round(score, 6)))
                 per_attr[c] = tuple(s for s in spans if s.score > 0)
+            if tagged is not None:
+                self._fill_by_occlusion(norm, probs[i], per_attr)
             results.append(per_attr)
         return results
 
-    @staticmethod
-    def _merge(norm: Normalized, keep: list[int]) -> list[list[int]]:
-        """Group kept token indices that are adjacent, or separated only by punctuation."""
-        groups: list[list[int]] = []
-        for j in keep:
-            if groups and groups[-1][-1] == j - 1:
-                prev = norm.tokens[j - 1]
-                gap = norm.original[prev.end : norm.tokens[j].begin]
-                if _GAP_RE.fullmatch(gap):
-                    groups[-1].append(j)
-                    continue
-            groups.append([j])
-        return groups
+    def _fill_by_occlusion(
+        self, norm: Normalized, probs: np.ndarray[Any, np.dtype[np.float64]], per_attr: dict[int, tuple[Span, ...]]
+    ) -> None:
+        """Where the tagger's candidates explain nothing of an attribute that scores at least
+        0.5, look for its spans by occlusion (the model's own evidence)."""
+        missing = [c for c, spans in per_attr.items() if not spans and probs[c] >= 0.5]
+        if not missing or not norm.tokens:
+            return
+        occluded = self._occlusion(norm, probs, missing)
+        plans = {c: [tuple(g) for g in merge_tokens(norm, occluded[c])] for c in missing}
+        groups = sorted({g for gs in plans.values() for g in gs})
+        if not groups:
+            return
+        texts = [" ".join(t.norm for k, t in enumerate(norm.tokens) if k not in g) for g in groups]
+        falls = _logit(probs[None, :]) - _logit(self.probabilities(texts))
+        row = {g: n for n, g in enumerate(groups)}
+        for c, gs in plans.items():
+            spans = []
+            for g in gs:
+                fall = float(falls[row[g], c])
+                if fall >= _SPAN_MIN_LOGIT:
+                    score = float(probs[c]) * (1.0 - math.exp(-fall))
+                    spans.append(Span(norm.tokens[g[0]].begin, norm.tokens[g[-1]].end, round(score, 6)))
+            per_attr[c] = tuple(s for s in spans if s.score > 0)
+
+    def _tagged(
+        self, probs: Mapping[str, np.ndarray[Any, np.dtype[np.float64]]], attribute: str, *, likely: bool
+    ) -> list[int]:
+        """Tokens the tagger marks for ``attribute``: its typed head, else the generic one.
+        The generic head's one-token fallback is for texts that score as ``likely`` only."""
+        tagger = self.tagger_
+        head = _SPAN_HEADS.get(attribute)
+        if tagger is None or head is None:
+            return []
+        keep = tagger.selected(probs[head], head, fallback=likely) if head in probs else []
+        if not keep and head != GENERIC:
+            keep = tagger.selected(probs[GENERIC], GENERIC, fallback=likely)
+        return keep
+
+    def _occlusion(
+        self, norm: Normalized, probs: np.ndarray[Any, np.dtype[np.float64]], cols: Sequence[int]
+    ) -> dict[int, list[int]]:
+        """Per column, the tokens whose removal alone lowers its log-odds, among the tokens
+        that score highest on their own."""
+        tokens = norm.tokens
+        alone = self.probabilities([t.norm for t in tokens])
+        strength = alone[:, cols].max(axis=1)
+        candidates = sorted(np.argsort(-strength)[:_SPAN_CANDIDATES].tolist())
+        variants = [" ".join(t.norm for k, t in enumerate(tokens) if k != j) for j in candidates]
+        falls = _logit(probs[None, :]) - _logit(self.probabilities(variants))
+        return {c: [j for n, j in enumerate(candidates) if falls[n, c] >= _SPAN_MIN_LOGIT] for c in cols}
 
 
-def _logit(p: float) -> float:
-    p = min(max(float(p), 1e-9), 1.0 - 1e-9)
-    return float(np.log(p / (1.0 - p)))
+def _logit(p: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    q = np.clip(np.asarray(p, dtype=np.float64), _LOGIT_EPS, 1.0 - _LOGIT_EPS)
+    return np.asarray(np.log(q) - np.log1p(-q), dtype=np.float64)
 
 
 def detect_language(text: str) -> str | None:

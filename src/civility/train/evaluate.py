@@ -155,28 +155,6 @@ def bias(predict: Predict, attribute: str = "TOXICITY") -> dict[str, Any]:
     }
 
 
-def char_f1(gold: set[int], predicted: set[int]) -> float:
-    """SemEval-2021 Task 5's per-post F1 over character offsets."""
-    if not gold and not predicted:
-        return 1.0
-    if not gold or not predicted:
-        return 0.0
-    overlap = len(gold & predicted)
-    if overlap == 0:
-        return 0.0
-    precision, recall = overlap / len(predicted), overlap / len(gold)
-    return 2 * precision * recall / (precision + recall)
-
-
-def span_f1(data_dir: Path, spans_of: Callable[[Sequence[str]], list[set[int]]]) -> dict[str, Any]:
-    """Mean SemEval char-F1 of ``spans_of`` (texts → predicted character offsets) on the
-    SemEval-2021 toxic-spans posts (train + trial; the model never sees their spans)."""
-    df = pd.read_parquet(data_dir / "semeval2021_toxic_spans.parquet")
-    predicted = spans_of(list(df["text"]))
-    scores = [char_f1({int(i) for i in gold}, pred) for gold, pred in zip(df["spans"], predicted, strict=True)]
-    return {"posts": len(scores), "f1": round(float(np.mean(scores)), 4)}
-
-
 def render(report: dict[str, Any]) -> str:
     """A plain-text report (for the terminal and the model card)."""
     lines: list[str] = []
@@ -206,5 +184,9 @@ def render(report: dict[str, Any]) -> str:
         )
     if "spans" in report:
         s = report["spans"]
-        lines.append(f"toxic spans, SemEval-2021 char F1 over {s['posts']} posts: {s['f1']:.4f}")
+        folds = ", ".join(f"{r['f1']:.4f}" for r in s["folds"])
+        lines.append(
+            f"toxic spans, SemEval-2021 char F1, {len(s['folds'])}-fold cross-validated span tagger: "
+            f"{s['f1']:.4f} (folds {folds}); word baseline {s['baseline_f1']:.4f}"
+        )
     return "\n".join(lines)
