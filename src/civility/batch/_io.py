@@ -75,11 +75,13 @@ def scan_input(path: Path) -> InputPlan:
         plan = _scan_jsonl(path)
     else:
         plan = _scan_csv(path)
-    _check_columns(path, plan.schema.names)
+    check_columns(path, plan.schema.names)
     return plan
 
 
-def _check_columns(path: Path, names: list[str]) -> None:
+def check_columns(path: str | Path, names: list[str]) -> None:
+    """Refuse input without the required columns, or that already has our output columns
+    (both engines call this)."""
     missing = [c for c in REQUIRED if c not in names]
     if missing:
         raise InvalidInput(

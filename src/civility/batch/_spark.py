@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from civility.batch._io import ADDED, DECISION, REQUIRED, file_format, scan_input
+from civility.batch._io import DECISION, check_columns, file_format, scan_input
 from civility.batch._score import cached_scorer, score_table
 from civility.errors import CivilityError, InvalidInput, NotFound
 from civility.policy import Policy
@@ -105,7 +105,7 @@ def run_spark(
     try:
         session.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(chunk_size))
         frame = _read(session, str(input_path), in_fmt, schema)
-        _check_columns(str(input_path), frame.columns)
+        check_columns(str(input_path), frame.columns)
         # A small file or a one-row-group Parquet file is a single split: spread it over every
         # core (row order then follows Spark's partitions; join results on 'id').
         cores = session.sparkContext.defaultParallelism
@@ -164,21 +164,6 @@ def _write(frame: DataFrame, path: str, fmt: str) -> None:
     elif fmt == "jsonl":
         writer = writer.options(ignoreNullFields=False)
     writer.save(path)
-
-
-def _check_columns(path: str, names: list[str]) -> None:
-    missing = [c for c in REQUIRED if c not in names]
-    if missing:
-        raise InvalidInput(
-            f"{path} has no {' or '.join(repr(c) for c in missing)} column; "
-            f"found: {', '.join(names)}."
-        )
-    clash = [c for c in names if c in ADDED]
-    if clash:
-        raise InvalidInput(
-            f"{path} already has the output column(s) {', '.join(clash)}; "
-            "drop or rename them first."
-        )
 
 
 def _output_schema(frame: DataFrame, attributes: tuple[str, ...]) -> Any:
