@@ -160,12 +160,10 @@ def ngram_view(text: str) -> str:
 
 def _near(tokens: Sequence[str], a: frozenset[str], b: frozenset[str], window: int) -> int:
     """How many tokens of ``b`` stand within ``window`` tokens of one of ``a``."""
-    where_a = [i for i, t in enumerate(tokens) if t in a]
-    if not where_a:
+    near = {j for i, t in enumerate(tokens) if t in a for j in range(i - window, i + window + 1)}
+    if not near:
         return 0
-    return sum(
-        1 for j, t in enumerate(tokens) if t in b and any(abs(j - i) <= window for i in where_a)
-    )
+    return sum(1 for j, t in enumerate(tokens) if t in b and j in near)
 
 
 def _threat(tokens: Sequence[str]) -> tuple[int, int]:
