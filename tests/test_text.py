@@ -43,6 +43,11 @@ def test_links_and_mentions_become_markers_that_ngram_features_never_see() -> No
     assert strip_artefacts(text) == "you are an idiot"
 
 
+def test_links_are_found_in_any_case_and_entities_dropped() -> None:
+    assert normalize_text("See Foo.COM/x or HTTP://X.ORG, &amp; ask @Editor") == "see xxurl or xxurl ask xxuser"
+    assert normalize_text("no links here: just words, and co-operation") == "no links here just words and co operation"
+
+
 def test_offsets_survive_non_ascii_text() -> None:
     original = "Ｈｅｌｌｏ, you ѕtupіd idі0t — 😀 bye"
     norm = normalize(original)

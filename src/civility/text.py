@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Container, Iterable
+from collections.abc import Container
 from dataclasses import dataclass
 
 URL_TOKEN = "xxurl"
@@ -55,6 +55,8 @@ _URL_RE = re.compile(
     r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|ly|io|co|info|biz|ru|uk|de|tk|gl|be)(?:/\S*)?\b",
     re.IGNORECASE,
 )
+# Cheap tests that a text may hold a URL or a mention at all (most comments hold neither).
+_URL_HINT_RE = re.compile(r"://|www\.|\.(?:com|org|net|ly|io|co|info|biz|ru|uk|de|tk|gl|be)", re.IGNORECASE)
 _MENTION_RE = re.compile(r"(?<![\w@])@\w+")
 _ENTITY_RE = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{1,6}|#x[0-9a-fA-F]{1,6});")
 # A word: letters, digits and the symbols that stand in for letters, with an apostrophe inside.
@@ -63,7 +65,7 @@ _ORDINAL_RE = re.compile(r"^\d+(?:st|nd|rd|th|s)$")
 _RUN_RE = re.compile(r"(.)\1{2,}")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Token:
     """A normalised word and where it stands in the original text."""
 
@@ -172,21 +174,31 @@ def normalize_word(word: str, vocabulary: Container[str] | None = None) -> str:
     return _unstretch(word, vocabulary)
 
 
-def _raw_tokens(folded: str) -> Iterable[tuple[str, int, int, str]]:
+def _raw_tokens(folded: str) -> list[tuple[str, int, int, str]]:
     """(kind, begin, end, text) over the folded string; kind is url, user, word."""
     taken: list[tuple[int, int, str]] = []
-    for kind, regex in (("url", _URL_RE), ("user", _MENTION_RE), ("skip", _ENTITY_RE)):
+    regexes = (
+        ("url", _URL_RE if _URL_HINT_RE.search(folded) else None),
+        ("user", _MENTION_RE if "@" in folded else None),
+        ("skip", _ENTITY_RE if "&" in folded else None),
+    )
+    for kind, regex in regexes:
+        if regex is None:
+            continue
         for m in regex.finditer(folded):
             if not any(b < m.end() and m.start() < e for b, e, _ in taken):
                 taken.append((m.start(), m.end(), kind))
+    if not taken:  # the common case: words only
+        return [("word", m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(folded)]
     taken.sort()
+    out: list[tuple[str, int, int, str]] = []
     pos = 0
     for b, e, kind in [*taken, (len(folded), len(folded), "end")]:
-        for m in _WORD_RE.finditer(folded, pos, b):
-            yield "word", m.start(), m.end(), m.group()
+        out.extend(("word", m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(folded, pos, b))
         if kind in ("url", "user"):
-            yield kind, b, e, folded[b:e]
+            out.append((kind, b, e, folded[b:e]))
         pos = e
+    return out
 
 
 def _join_spaced(items: list[tuple[str, int, int, str]], folded: str) -> list[tuple[str, int, int, str]]:
@@ -220,18 +232,17 @@ def normalize(text: str, vocabulary: Container[str] | None = None) -> Normalized
     """
     folded, index = fold(text)
     tokens: list[Token] = []
-    for kind, b, e, raw in _join_spaced(list(_raw_tokens(folded)), folded):
-        if kind == "url":
-            norm = URL_TOKEN
-        elif kind == "user":
-            norm = USER_TOKEN
+    append = tokens.append
+    plain = _RUN_RE.search
+    for kind, b, e, raw in _join_spaced(_raw_tokens(folded), folded):
+        if kind == "word":
+            # normalize_word's own fast path, inlined: most words need nothing undone.
+            norm = raw if raw.isalpha() and not plain(raw) else normalize_word(raw, vocabulary)
+            if not norm:
+                continue
         else:
-            norm = normalize_word(raw, vocabulary)
-        if not norm:
-            continue
-        begin = index[b]
-        end = index[e - 1] + 1
-        tokens.append(Token(norm, begin, end))
+            norm = URL_TOKEN if kind == "url" else USER_TOKEN
+        append(Token(norm, index[b], index[e - 1] + 1))
     return Normalized(text, tuple(tokens))
 
 

@@ -4,6 +4,12 @@ Each block is a ``TfidfVectorizer`` (word or character n-grams) whose vocabulary
 weights are stored as plain arrays, so the artifact needs no pickle. One weight column per
 attribute; a monotone piecewise-linear calibration per attribute maps raw probabilities to
 calibrated ones (the identity when none was fitted).
+
+Scoring counts n-grams itself rather than through ``TfidfVectorizer.transform`` and hands
+the counts to scikit-learn's ``TfidfTransformer``, so the features are the same to the bit
+(a test compares them). Character n-grams inside word boundaries (``char_wb``) depend only
+on the word, so each distinct word's n-gram columns are computed once and cached; a batch's
+counts are then one sparse product, (documents x words) @ (words x n-grams).
 """
 
 from __future__ import annotations
@@ -14,12 +20,15 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
 from civility.errors import ModelError
 from civility.model.lexicon import LEXICON_VERSION, LexiconBlock, ngram_view, strip_artefacts
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+# Distinct words whose character n-gram columns a block keeps (about 25 MB when full).
+WORD_CACHE_SIZE = 100_000
 
 
 @dataclass
@@ -31,6 +40,8 @@ class FeatureBlock:
     vocabulary: dict[str, int] = field(default_factory=dict)
     idf: FloatArray = field(default_factory=lambda: np.zeros(0))
     _vectorizer: TfidfVectorizer | None = field(default=None, repr=False)
+    _transformer: TfidfTransformer | None = field(default=None, repr=False)
+    _word_columns: dict[str, list[int]] = field(default_factory=dict, repr=False)
 
     def vectorizer(self) -> TfidfVectorizer:
         """The fitted ``TfidfVectorizer``, rebuilt from vocabulary and IDF on first use."""
@@ -41,6 +52,30 @@ class FeatureBlock:
             self._vectorizer = vec
         return self._vectorizer
 
+    def transformer(self) -> TfidfTransformer:
+        """The vectorizer's TF-IDF weighting (sublinear TF, IDF, L2 norm) on its own."""
+        if self._transformer is None:
+            vec = self.vectorizer()
+            tfidf = TfidfTransformer(
+                norm=vec.norm, use_idf=vec.use_idf, smooth_idf=vec.smooth_idf, sublinear_tf=vec.sublinear_tf
+            )
+            tfidf.idf_ = self.idf
+            self._transformer = tfidf
+        return self._transformer
+
+    def _plain(self) -> bool:
+        """True when the analyzer neither lower-cases nor strips accents nor has a callable
+        preprocessor: then counting here is exactly what scikit-learn counts."""
+        vec = self.vectorizer()
+        return (
+            not vec.lowercase
+            and vec.strip_accents is None
+            and vec.preprocessor is None
+            and vec.tokenizer is None
+            and vec.input == "content"
+            and not vec.binary
+        )
+
     def fit(self, texts: Sequence[str]) -> sp.csr_matrix:
         vec = TfidfVectorizer(**self.params)
         x = vec.fit_transform(texts)
@@ -50,7 +85,65 @@ class FeatureBlock:
         return sp.csr_matrix(x)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        return sp.csr_matrix(self.vectorizer().transform(texts))
+        vec = self.vectorizer()
+        if not self._plain() or vec.analyzer not in ("char_wb", "word"):
+            return sp.csr_matrix(vec.transform(texts))
+        counts = self._char_wb_counts(texts) if vec.analyzer == "char_wb" else self._word_counts(texts)
+        return sp.csr_matrix(self.transformer().transform(counts, copy=False))
+
+    def _word_counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Word n-gram counts, as ``CountVectorizer`` counts them."""
+        analyze = self.vectorizer().build_analyzer()
+        column = self.vocabulary.get
+        indices: list[int] = []
+        indptr = [0]
+        for text in texts:
+            indices.extend(j for g in analyze(text) if (j := column(g)) is not None)
+            indptr.append(len(indices))
+        return self._csr(indices, indptr, len(texts))
+
+    def _char_wb_counts(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """Character n-gram counts within word boundaries, as ``CountVectorizer`` counts them:
+        the analyzer pads and splits each whitespace-separated word on its own, so a
+        document's counts are the sum of its words' counts."""
+        analyze = self.vectorizer().build_analyzer()
+        column = self.vocabulary.get
+        cache = self._word_columns
+        if len(cache) > WORD_CACHE_SIZE:
+            cache.clear()
+        word_ids: dict[str, int] = {}
+        occurrences: list[int] = []
+        doc_ptr = [0]
+        for text in texts:
+            for word in text.split():
+                occurrences.append(word_ids.setdefault(word, len(word_ids)))
+            doc_ptr.append(len(occurrences))
+        gram_indices: list[int] = []
+        word_ptr = [0]
+        for word in word_ids:  # insertion order = id order
+            cols = cache.get(word)
+            if cols is None:
+                cols = [j for g in analyze(word) if (j := column(g)) is not None]
+                cache[word] = cols
+            gram_indices.extend(cols)
+            word_ptr.append(len(gram_indices))
+        docs = sp.csr_matrix(
+            (np.ones(len(occurrences), dtype=np.float64), np.asarray(occurrences, dtype=np.int64), np.asarray(doc_ptr)),
+            shape=(len(texts), len(word_ids)),
+        )
+        grams = self._csr(gram_indices, word_ptr, len(word_ids))
+        counts = sp.csr_matrix(docs @ grams)
+        counts.sort_indices()
+        return counts.astype(self.vectorizer().dtype, copy=False)
+
+    def _csr(self, indices: list[int], indptr: list[int], rows: int) -> sp.csr_matrix:
+        """Rows of column occurrences -> a canonical count matrix (duplicates summed, sorted)."""
+        matrix = sp.csr_matrix(
+            (np.ones(len(indices), dtype=np.float64), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
+            shape=(rows, self.size),
+        )
+        matrix.sum_duplicates()
+        return matrix.astype(self.vectorizer().dtype, copy=False)
 
     @property
     def size(self) -> int:
