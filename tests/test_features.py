@@ -49,6 +49,8 @@ def _same(a: sp.spmatrix, b: sp.spmatrix) -> bool:
         {"analyzer": "word", "ngram_range": (1, 2), "lowercase": False, "sublinear_tf": True,
          "token_pattern": r"\S+", "dtype": "float32"},
         {"analyzer": "char_wb", "ngram_range": (1, 3), "lowercase": False, "sublinear_tf": False},
+        {"analyzer": "word", "ngram_range": (2, 3), "lowercase": False, "token_pattern": r"\S+"},
+        {"analyzer": "word", "ngram_range": (1, 1), "lowercase": False},
     ],
 )
 def test_block_features_equal_the_vectorizers_to_the_bit(params: dict[str, object]) -> None:

@@ -180,26 +180,37 @@ def _threat(tokens: Sequence[str]) -> tuple[int, int]:
     return pattern, at_you
 
 
+# Word -> the counted features it adds one to (most words add to none).
+def _word_features() -> dict[str, tuple[str, ...]]:
+    table: dict[str, tuple[str, ...]] = {}
+    for name, words in (
+        ("profane", PROFANE), ("insulting", INSULTING), ("slur", SLURS), ("dehumanising", DEHUMANISING),
+        ("sexual", SEXUAL), ("spam_words", SPAM_WORDS), ("url", frozenset({URL_TOKEN})), ("hate_verb", HATE_VERBS),
+    ):
+        for word in words:
+            table[word] = (*table.get(word, ()), name)
+    return table
+
+
+_WORD_FEATURES = _word_features()
+_TARGETABLE = INSULTING | PROFANE | SLURS
+_NEGATIVE = INSULTING | DEHUMANISING | SLURS | PROFANE
+_HOSTILE_ACTS = HATE_VERBS | THREAT_VERBS
+
+
 def features_of(text: str) -> list[float]:
     """The lexicon features of one normalised text (words joined by single spaces)."""
     tokens = text.split()
-    count = {name: 0 for name in FEATURES}
+    count = dict.fromkeys(FEATURES, 0)
     for t in tokens:
-        count["profane"] += t in PROFANE
-        count["insulting"] += t in INSULTING
-        count["slur"] += t in SLURS
-        count["dehumanising"] += t in DEHUMANISING
-        count["sexual"] += t in SEXUAL
-        count["spam_words"] += t in SPAM_WORDS
-        count["url"] += t == URL_TOKEN
-        count["hate_verb"] += t in HATE_VERBS
+        for name in _WORD_FEATURES.get(t, ()):
+            count[name] += 1
     count["digits"] = len(_DIGITS_RE.findall(text))
-    count["targeted_insult"] = _near(tokens, SECOND_PERSON, INSULTING | PROFANE | SLURS, 3)
+    count["targeted_insult"] = _near(tokens, SECOND_PERSON, _TARGETABLE, 3)
     count["threat_pattern"], count["threat_at_you"] = _threat(tokens)
     identity = sum(t in IDENTITY for t in tokens)
-    negative = INSULTING | DEHUMANISING | SLURS | PROFANE
-    count["identity_negative"] = _near(tokens, IDENTITY, negative, 5)
-    count["identity_hate"] = _near(tokens, IDENTITY, HATE_VERBS | THREAT_VERBS, 5)
+    count["identity_negative"] = _near(tokens, IDENTITY, _NEGATIVE, 5)
+    count["identity_hate"] = _near(tokens, IDENTITY, _HOSTILE_ACTS, 5)
     hostile = count["identity_negative"] or count["identity_hate"] or count["slur"]
     count["identity_mention_only"] = int(identity > 0 and not hostile)
     return [math.log1p(count[name]) for name in FEATURES]

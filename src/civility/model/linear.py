@@ -93,12 +93,27 @@ class FeatureBlock:
 
     def _word_counts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Word n-gram counts, as ``CountVectorizer`` counts them."""
-        analyze = self.vectorizer().build_analyzer()
+        vec = self.vectorizer()
         column = self.vocabulary.get
         indices: list[int] = []
         indptr = [0]
+        if vec.token_pattern != r"\S+" or vec.stop_words is not None:
+            analyze = vec.build_analyzer()
+            for text in texts:
+                indices.extend(j for g in analyze(text) if (j := column(g)) is not None)
+                indptr.append(len(indices))
+            return self._csr(indices, indptr, len(texts))
+        # Tokens are runs of non-space (``\S+`` finds what ``str.split`` finds); n-grams join
+        # n consecutive tokens with one space, as scikit-learn's ``_word_ngrams`` does.
+        low, high = vec.ngram_range
         for text in texts:
-            indices.extend(j for g in analyze(text) if (j := column(g)) is not None)
+            tokens = text.split()
+            for n in range(low, high + 1):
+                if n == 1:
+                    indices.extend(j for t in tokens if (j := column(t)) is not None)
+                else:
+                    grams = (" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+                    indices.extend(j for g in grams if (j := column(g)) is not None)
             indptr.append(len(indices))
         return self._csr(indices, indptr, len(texts))
 
