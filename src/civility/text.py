@@ -16,6 +16,7 @@ import re
 import unicodedata
 from collections.abc import Container
 from dataclasses import dataclass
+from functools import cached_property
 
 URL_TOKEN = "xxurl"
 USER_TOKEN = "xxuser"
@@ -76,14 +77,22 @@ class Token:
 
 @dataclass(frozen=True)
 class Normalized:
-    """The normalised form of a text: its tokens, and their words joined by spaces."""
+    """The normalised form of a text: its words, where each stands in the original, and
+    the words joined by spaces (``text``). ``tokens`` pairs them up on first use (scoring
+    without spans never needs it)."""
 
     original: str
-    tokens: tuple[Token, ...]
+    words: tuple[str, ...]
+    begins: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    @cached_property
+    def tokens(self) -> tuple[Token, ...]:
+        return tuple(map(Token, self.words, self.begins, self.ends))
 
     @property
     def text(self) -> str:
-        return " ".join(t.norm for t in self.tokens)
+        return " ".join(self.words)
 
 
 def _fold_char(ch: str) -> str:
@@ -231,8 +240,9 @@ def normalize(text: str, vocabulary: Container[str] | None = None) -> Normalized
     stretched words.
     """
     folded, index = fold(text)
-    tokens: list[Token] = []
-    append = tokens.append
+    words: list[str] = []
+    begins: list[int] = []
+    ends: list[int] = []
     plain = _RUN_RE.search
     for kind, b, e, raw in _join_spaced(_raw_tokens(folded), folded):
         if kind == "word":
@@ -242,8 +252,10 @@ def normalize(text: str, vocabulary: Container[str] | None = None) -> Normalized
                 continue
         else:
             norm = URL_TOKEN if kind == "url" else USER_TOKEN
-        append(Token(norm, index[b], index[e - 1] + 1))
-    return Normalized(text, tuple(tokens))
+        words.append(norm)
+        begins.append(index[b])
+        ends.append(index[e - 1] + 1)
+    return Normalized(text, tuple(words), tuple(begins), tuple(ends))
 
 
 def normalize_text(text: str, vocabulary: Container[str] | None = None) -> str:
