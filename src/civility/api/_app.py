@@ -321,6 +321,21 @@ def create_app(
         content_type, body = render_batch(await run_in_threadpool(run_all))
         return Response(body, media_type=content_type)
 
+    async def native(request: Request, answer: Callable[[bytes], dict[str, Any]], items: str) -> Response:
+        """A native endpoint: authenticate, spend quota, answer, count the scores of ``items``."""
+        query = dict(request.query_params)
+        body = await request.body()
+
+        def run() -> dict[str, Any]:
+            caller = service.authenticate(_key(query, dict(request.headers)))
+            service.spend(caller)
+            result = answer(body)
+            for item in result[items]:
+                metrics.observe_scores(item["scores"])
+            return result
+
+        return _json(await run_in_threadpool(run), pretty=_pretty(query))
+
     @app.post(
         "/api/v1/score",
         openapi_extra=_body_doc(ScoreRequest),
@@ -329,18 +344,7 @@ def create_app(
         summary="Score, explain and decide up to 1,000 comments.",
     )
     async def score(request: Request) -> Response:
-        query = dict(request.query_params)
-        body = await request.body()
-
-        def run() -> dict[str, Any]:
-            caller = service.authenticate(_key(query, dict(request.headers)))
-            service.spend(caller)
-            result = service.score(parse(ScoreRequest, body))
-            for item in result["results"]:
-                metrics.observe_scores(item["scores"])
-            return result
-
-        return _json(await run_in_threadpool(run), pretty=_pretty(query))
+        return await native(request, lambda body: service.score(parse(ScoreRequest, body)), "results")
 
     @app.post(
         "/api/v1/threads",
@@ -350,18 +354,7 @@ def create_app(
         summary="Analyse a whole thread: article and comments, with decisions.",
     )
     async def threads(request: Request) -> Response:
-        query = dict(request.query_params)
-        body = await request.body()
-
-        def run() -> dict[str, Any]:
-            caller = service.authenticate(_key(query, dict(request.headers)))
-            service.spend(caller)
-            result = service.thread(parse(ThreadRequest, body))
-            for item in result["comments"]:
-                metrics.observe_scores(item["scores"])
-            return result
-
-        return _json(await run_in_threadpool(run), pretty=_pretty(query))
+        return await native(request, lambda body: service.thread(parse(ThreadRequest, body)), "comments")
 
     @app.get("/healthz", tags=["ops"], summary="Liveness and the model version.")
     async def healthz() -> Response:
