@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 from pathlib import Path
+from typing import Any
 
 import civility
 from civility.settings import SETTINGS, Settings
@@ -84,6 +85,27 @@ def test_settings_come_from_file_then_environment_then_overrides(tmp_path: Path)
     config.write_text('port = 9000\nhost = "0.0.0.0"\nrequire_key = false\n', encoding="utf-8")
     s = Settings.from_sources(config, environ={"CIVILITY_PORT": "9100"}, overrides={"workers": 2})
     assert (s.host, s.port, s.workers, s.require_key) == ("0.0.0.0", 9100, 2, False)
+
+
+def test_relative_paths_in_a_config_file_are_relative_to_the_file(tmp_path: Path, monkeypatch: Any) -> None:
+    folder = tmp_path / "etc"
+    folder.mkdir()
+    config = folder / "civility.toml"
+    config.write_text(
+        'database_url = "sqlite:///data/civility.db?timeout=5"\npolicy_file = "policy.toml"\nmodel_dir = "/opt/model"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.chdir(tmp_path)
+    s = Settings.from_sources(config, environ={})
+    assert s.database_url == f"sqlite:///{folder / 'data' / 'civility.db'}?timeout=5"
+    assert s.policy_file == str(folder / "policy.toml")
+    assert s.model_dir == "/opt/model"
+    # From the environment a relative path stays relative to the working directory.
+    s = Settings.from_sources(config, environ={"CIVILITY_DATABASE_URL": "sqlite:///here.db"})
+    assert s.database_url == "sqlite:///here.db"
+    for url in ("sqlite://", "sqlite:///:memory:", f"sqlite:///{tmp_path}/abs.db", "postgresql+psycopg://u@h/db"):
+        config.write_text(f'database_url = "{url}"\n', encoding="utf-8")
+        assert Settings.from_sources(config, environ={}).database_url == url
 
 
 def test_a_malformed_setting_names_the_setting_and_the_value() -> None:

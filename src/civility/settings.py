@@ -64,7 +64,12 @@ class Settings:
         environ: Mapping[str, str] | None = None,
         overrides: Mapping[str, Any] | None = None,
     ) -> Settings:
-        """Defaults, then a TOML file, then ``CIVILITY_*`` variables, then explicit overrides."""
+        """Defaults, then a TOML file, then ``CIVILITY_*`` variables, then explicit overrides.
+
+        Relative paths written in the file (``model_dir``, ``policy_file``, a SQLite
+        ``database_url``) are relative to the file's own folder, whatever the working
+        directory; those from the environment or overrides are relative to the working
+        directory."""
         import tomllib
 
         values: dict[str, Any] = {}
@@ -73,6 +78,7 @@ class Settings:
                 values.update(tomllib.loads(config_file.read_text(encoding="utf-8")))
             except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
                 raise InvalidInput(f"Config file {config_file} is unreadable: {exc}") from exc
+            _anchor_paths(values, config_file.resolve().parent)
         env = os.environ if environ is None else environ
         for s in SETTINGS:
             key = ENV_PREFIX + s.name.upper()
@@ -84,6 +90,38 @@ class Settings:
         if unknown:
             raise InvalidInput(f"Unknown settings: {', '.join(sorted(unknown))}.")
         return cls(**{k: _coerce(k, v, type(getattr(cls, k))) for k, v in values.items()})
+
+
+def _anchor_paths(values: dict[str, Any], base: Path) -> None:
+    """Make the relative paths among ``values`` (as read from a config file) relative to ``base``."""
+    for name in ("model_dir", "policy_file"):
+        value = values.get(name)
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            values[name] = str(base / value)
+    url = values.get("database_url")
+    if isinstance(url, str):
+        values["database_url"] = _anchor_sqlite(url, base)
+
+
+def _anchor_sqlite(url: str, base: Path) -> str:
+    """A SQLite URL whose file path is relative, made relative to ``base``; any other URL as is."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # reported when the store opens it
+    database = parsed.database
+    if (
+        not parsed.drivername.startswith("sqlite")
+        or not database
+        or database == ":memory:"
+        or database.startswith("file:")
+        or Path(database).is_absolute()
+    ):
+        return url
+    return parsed.set(database=str(base / database)).render_as_string(hide_password=False)
 
 
 def _coerce(name: str, value: Any, kind: type) -> Any:
