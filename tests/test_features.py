@@ -62,6 +62,12 @@ def test_block_features_equal_the_vectorizers_to_the_bit(params: dict[str, objec
     assert _same(block.transform(TEXTS[::-1]), block.vectorizer().transform(TEXTS[::-1]))
 
 
+def test_no_texts_give_no_rows() -> None:
+    block = FeatureBlock("char", {"analyzer": "char_wb", "ngram_range": (2, 4), "lowercase": False})
+    block.fit(TRAIN)
+    assert block.transform([]).shape == (0, block.size)
+
+
 def test_the_word_cache_is_bounded_and_refills(monkeypatch: pytest.MonkeyPatch) -> None:
     block = FeatureBlock("char", {"analyzer": "char_wb", "ngram_range": (2, 4), "lowercase": False})
     block.fit(TRAIN)

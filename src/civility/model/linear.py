@@ -85,6 +85,8 @@ class FeatureBlock:
         return sp.csr_matrix(x)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        if not texts:
+            return sp.csr_matrix((0, self.size), dtype=np.float64)
         vec = self.vectorizer()
         if not self._plain() or vec.analyzer not in ("char_wb", "word"):
             return sp.csr_matrix(vec.transform(texts))
