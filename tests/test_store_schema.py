@@ -38,7 +38,7 @@ def test_opening_twice_keeps_the_schema_at_head(db_url: str) -> None:
     for _ in range(2):
         s = Store.open(db_url)
         with s.engine.connect() as conn:
-            assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0001"
+            assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0002"
             assert {
                 "sites",
                 "threads",
@@ -48,6 +48,7 @@ def test_opening_twice_keeps_the_schema_at_head(db_url: str) -> None:
                 "audit_log",
                 "users",
                 "calibration_feedback",
+                "comment_flags",
             } <= set(sa.inspect(conn).get_table_names())
         s.close()
 
@@ -93,6 +94,57 @@ def test_queue_filters_by_attribute_thread_author_and_day(store: Store) -> None:
     by_attr, n = queue(store, QueueFilters(attribute=top))
     assert n > 0 and all(i.worst_attribute == top for i in by_attr)
     assert queue(store, QueueFilters(author="nobody-like-this"))[1] == 0
+
+
+HOLD_FOR_TWO = Policy.from_dict(
+    {"name": "hold-two", "thresholds": {"TOXICITY": {"hold": 0.0}, "SEXUALLY_EXPLICIT": {"hold": 0.0}}}
+)
+
+
+def test_the_attribute_filter_lists_a_comment_under_every_attribute_it_was_held_for(store: Store) -> None:
+    import_thread(store, make_thread(10), site="news", key="a", scorer=SCORER, policy=HOLD_FOR_TWO)
+    everything, total = queue(store, QueueFilters())
+    assert total == 10
+    assert any(i.worst_attribute != "SEXUALLY_EXPLICIT" for i in everything)
+    for attribute in ("TOXICITY", "SEXUALLY_EXPLICIT"):
+        items, n = queue(store, QueueFilters(attribute=attribute))
+        assert n == 10 and all(attribute in {r["attribute"] for r in i.reasons} for i in items)
+    worst = {i.worst_attribute for i in everything} - {"TOXICITY", "SEXUALLY_EXPLICIT"}
+    for attribute in worst:  # not a reason, but the worst attribute: still listed under it
+        items, n = queue(store, QueueFilters(attribute=attribute))
+        assert n > 0 and all(i.worst_attribute == attribute for i in items)
+    assert queue(store, QueueFilters(attribute="THREAT"))[1] == sum(
+        i.worst_attribute == "THREAT" for i in everything
+    )
+
+
+def _alembic(store: Store, direction: str, revision: str) -> None:
+    from importlib import resources
+
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("civility.store") / "migrations"))
+    with store.engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        getattr(command, direction)(cfg, revision)
+
+
+def test_migration_0002_backfills_flags_from_the_policy_decisions(store: Store) -> None:
+    import_thread(store, make_thread(4), site="news", key="a", scorer=SCORER, policy=HOLD_FOR_TWO)
+    flags = "SELECT comment_id, attribute FROM comment_flags ORDER BY comment_id, attribute"
+    with store.engine.connect() as conn:
+        written = conn.execute(sa.text(flags)).all()
+    assert len(written) == 8
+    try:
+        _alembic(store, "downgrade", "0001")
+        with store.engine.connect() as conn:
+            assert "comment_flags" not in sa.inspect(conn).get_table_names()
+    finally:
+        _alembic(store, "upgrade", "head")
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.text(flags)).all() == written
 
 
 def test_decisions_are_recorded_with_who_and_when(store: Store) -> None:

@@ -19,7 +19,7 @@ from civility.errors import InvalidInput
 from civility.ingest import read_thread
 from civility.policy import Decision, Policy
 from civility.scorer import Scorer, Scores
-from civility.store._models import CommentRow, DecisionRow, ScoreRow, Site, ThreadRow
+from civility.store._models import CommentFlag, CommentRow, DecisionRow, ScoreRow, Site, ThreadRow
 from civility.store._store import Store, audit
 from civility.thread import Comment, Thread
 
@@ -235,4 +235,7 @@ def _add_chunk(
                     for r in d.reasons
                 ],
             )
+        )
+        session.add_all(
+            CommentFlag(comment_id=row.id, attribute=a) for a in dict.fromkeys(r.attribute for r in d.reasons)
         )

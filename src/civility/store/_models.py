@@ -113,6 +113,21 @@ class DecisionRow(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class CommentFlag(Base):
+    """One attribute the policy flagged a comment for at import (one row per reason), so the
+    queue can list a comment under every attribute it was held for, not only its worst."""
+
+    __tablename__ = "comment_flags"
+    __table_args__ = (
+        UniqueConstraint("comment_id", "attribute", name="uq_comment_flags_comment_attribute"),
+        Index("ix_comment_flags_attribute", "attribute", "comment_id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    attribute: Mapped[str] = mapped_column(String(40))
+
+
 class User(Base):
     __tablename__ = "users"
 

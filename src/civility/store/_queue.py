@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, desc, func, select
+from sqlalchemy import Select, desc, func, or_, select
 from sqlalchemy.orm import Session
 
 from civility.errors import InvalidInput, NotFound
@@ -16,6 +16,7 @@ from civility.store._importer import STATUS, site_policy
 from civility.store._models import (
     AuditEntry,
     CalibrationFeedback,
+    CommentFlag,
     CommentRow,
     DecisionRow,
     ScoreRow,
@@ -130,7 +131,9 @@ def _filtered(filters: QueueFilters) -> Select[CommentRow]:
     if filters.status != "all":
         q = q.where(CommentRow.status == filters.status)
     if filters.attribute:
-        q = q.where(CommentRow.worst_attribute == filters.attribute)
+        # Held for it (one of the policy's reasons), or it is the comment's worst attribute.
+        flagged = select(CommentFlag.comment_id).where(CommentFlag.attribute == filters.attribute)
+        q = q.where(or_(CommentRow.worst_attribute == filters.attribute, CommentRow.id.in_(flagged)))
     if filters.thread_id is not None:
         q = q.where(CommentRow.thread_id == filters.thread_id)
     if filters.author:
