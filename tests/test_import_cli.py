@@ -51,3 +51,13 @@ def test_importing_the_example_page_twice_adds_nothing(tmp_path: Path) -> None:
     assert added > 0
     second = runner.invoke(app, ["import", str(page), "--db", url, "--site", "southfront"])
     assert f"0 comments added, {added} already present" in second.output
+
+
+def test_serve_with_an_unusable_database_stops_with_one_line_before_listening(tmp_path: Path) -> None:
+    missing = tmp_path / "no-such-dir" / "c.db"
+    cmd = [sys.executable, "-m", "civility.cli", "serve", "--port", "0", "--workers", "2"]
+    env = {"PATH": "/usr/bin:/bin", "CIVILITY_DATABASE_URL": f"sqlite:///{missing}"}
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=env)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"Error: Database directory does not exist: {missing.parent}"
+    assert "Uvicorn running" not in done.stdout + done.stderr
