@@ -91,6 +91,7 @@ class FeatureBlock:
         if not self._plain() or vec.analyzer not in ("char_wb", "word"):
             return sp.csr_matrix(vec.transform(texts))
         counts = self._char_wb_counts(texts) if vec.analyzer == "char_wb" else self._word_counts(texts)
+        counts = counts.astype(vec.dtype, copy=False)
         return sp.csr_matrix(self.transformer().transform(counts, copy=False))
 
     def _word_counts(self, texts: Sequence[str]) -> sp.csr_matrix:
@@ -104,7 +105,7 @@ class FeatureBlock:
             for text in texts:
                 indices.extend(j for g in analyze(text) if (j := column(g)) is not None)
                 indptr.append(len(indices))
-            return self._csr(indices, indptr, len(texts))
+            return _counts(indices, indptr, self.size)
         # Tokens are runs of non-space (``\S+`` finds what ``str.split`` finds); n-grams join
         # n consecutive tokens with one space, as scikit-learn's ``_word_ngrams`` does.
         low, high = vec.ngram_range
@@ -117,7 +118,7 @@ class FeatureBlock:
                     grams = (" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
                     indices.extend(j for g in grams if (j := column(g)) is not None)
             indptr.append(len(indices))
-        return self._csr(indices, indptr, len(texts))
+        return _counts(indices, indptr, self.size)
 
     def _char_wb_counts(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Character n-gram counts within word boundaries, as ``CountVectorizer`` counts them:
@@ -144,27 +145,25 @@ class FeatureBlock:
                 cache[word] = cols
             gram_indices.extend(cols)
             word_ptr.append(len(gram_indices))
-        docs = sp.csr_matrix(
-            (np.ones(len(occurrences), dtype=np.float64), np.asarray(occurrences, dtype=np.int64), np.asarray(doc_ptr)),
-            shape=(len(texts), len(word_ids)),
-        )
-        grams = self._csr(gram_indices, word_ptr, len(word_ids))
-        counts = sp.csr_matrix(docs @ grams)
+        docs = _counts(occurrences, doc_ptr, len(word_ids))
+        counts = sp.csr_matrix(docs @ _counts(gram_indices, word_ptr, self.size))
         counts.sort_indices()
-        return counts.astype(self.vectorizer().dtype, copy=False)
-
-    def _csr(self, indices: list[int], indptr: list[int], rows: int) -> sp.csr_matrix:
-        """Rows of column occurrences -> a canonical count matrix (duplicates summed, sorted)."""
-        matrix = sp.csr_matrix(
-            (np.ones(len(indices), dtype=np.float64), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
-            shape=(rows, self.size),
-        )
-        matrix.sum_duplicates()
-        return matrix.astype(self.vectorizer().dtype, copy=False)
+        return counts
 
     @property
     def size(self) -> int:
         return len(self.vocabulary)
+
+
+def _counts(indices: list[int], indptr: list[int], columns: int) -> sp.csr_matrix:
+    """Rows of column occurrences (``indptr`` delimits each row's slice of ``indices``) ->
+    a canonical count matrix: duplicates summed, columns sorted."""
+    matrix = sp.csr_matrix(
+        (np.ones(len(indices), dtype=np.float64), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
+        shape=(len(indptr) - 1, columns),
+    )
+    matrix.sum_duplicates()
+    return matrix
 
 
 PREPROCESSORS = {"strip_artefacts": strip_artefacts, "ngram_view": ngram_view}
