@@ -27,6 +27,7 @@ from civility.store import (
     set_site_policy,
 )
 from civility.store._models import AuditEntry
+from civility.store._store import alembic_config
 
 db_url = store_fixtures.db_url
 store = store_fixtures.store
@@ -119,16 +120,10 @@ def test_the_attribute_filter_lists_a_comment_under_every_attribute_it_was_held_
 
 
 def _alembic(store: Store, direction: str, revision: str) -> None:
-    from importlib import resources
-
     from alembic import command
-    from alembic.config import Config
 
-    cfg = Config()
-    cfg.set_main_option("script_location", str(resources.files("civility.store") / "migrations"))
     with store.engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        getattr(command, direction)(cfg, revision)
+        getattr(command, direction)(alembic_config(connection), revision)
 
 
 def test_migration_0002_backfills_flags_from_the_policy_decisions(store: Store) -> None:

@@ -6,14 +6,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from civility.errors import InvalidInput
 from civility.store._models import AuditEntry, Site
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 
 class StoreError(InvalidInput):
@@ -29,15 +32,21 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _migrate(engine: Engine) -> None:
-    from alembic import command
+def alembic_config(connection: Connection) -> Config:
+    """Alembic's configuration for the store's migrations, running on ``connection``."""
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("civility.store") / "migrations"))
+    cfg.attributes["connection"] = connection
+    return cfg
+
+
+def _migrate(engine: Engine) -> None:
+    from alembic import command
+
     with engine.begin() as connection:
-        cfg.attributes["connection"] = connection
-        command.upgrade(cfg, "head")
+        command.upgrade(alembic_config(connection), "head")
 
 
 class Store:
