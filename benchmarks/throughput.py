@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
 
     # Where civility's time goes: normalisation vs features and heads.
     start = time.perf_counter()
-    normalized = [scorer.normalize(t).text for t in texts]
+    normalized = [scorer.normalize_text(t) for t in texts]
     normalise_rate = len(texts) / (time.perf_counter() - start)
     start = time.perf_counter()
     scorer.probabilities(normalized)

@@ -1,4 +1,4 @@
-"""Scoring counts n-grams itself; the features must be scikit-learn's to the bit."""
+"""Scoring counts n-grams over word ids; the features must be scikit-learn's to the bit."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from civility.model import linear
-from civility.model.linear import FeatureBlock
+from civility.model import lexicon, tokens
+from civility.model.lexicon import WORD_VIEWS, LexiconBlock
+from civility.model.linear import FeatureBlock, LinearModel, block_features
 
 TRAIN = [
     "you are an idiot and a liar",
@@ -42,24 +43,26 @@ def _same(a: sp.spmatrix, b: sp.spmatrix) -> bool:
     )
 
 
-@pytest.mark.parametrize(
-    "params",
-    [
-        {"analyzer": "char_wb", "ngram_range": (2, 5), "lowercase": False, "sublinear_tf": True},
-        {"analyzer": "word", "ngram_range": (1, 2), "lowercase": False, "sublinear_tf": True,
-         "token_pattern": r"\S+", "dtype": "float32"},
-        {"analyzer": "char_wb", "ngram_range": (1, 3), "lowercase": False, "sublinear_tf": False},
-        {"analyzer": "word", "ngram_range": (2, 3), "lowercase": False, "token_pattern": r"\S+"},
-        {"analyzer": "word", "ngram_range": (1, 1), "lowercase": False},
-    ],
-)
-def test_block_features_equal_the_vectorizers_to_the_bit(params: dict[str, object]) -> None:
+SUPPORTED = [
+    {"analyzer": "char_wb", "ngram_range": (2, 5), "lowercase": False, "sublinear_tf": True},
+    {"analyzer": "word", "ngram_range": (1, 2), "lowercase": False, "sublinear_tf": True,
+     "token_pattern": r"\S+", "dtype": "float32"},
+    {"analyzer": "char_wb", "ngram_range": (1, 3), "lowercase": False, "sublinear_tf": False},
+    {"analyzer": "word", "ngram_range": (2, 2), "lowercase": False, "token_pattern": r"\S+"},
+    {"analyzer": "word", "ngram_range": (1, 1), "lowercase": False, "token_pattern": r"\S+", "norm": None},
+]
+
+
+@pytest.mark.parametrize("params", SUPPORTED)
+def test_counted_features_equal_the_vectorizers_to_the_bit(params: dict[str, object]) -> None:
     block = FeatureBlock("b", dict(params))
     block.fit(TRAIN)
+    assert tokens.supported([block])
+    counter = tokens.TokenFeatures([block], lambda w: w)
     expected = block.vectorizer().transform(TEXTS)
-    assert _same(block.transform(TEXTS), expected)
-    assert _same(block.transform(TEXTS), expected)  # again, from the word cache
-    assert _same(block.transform(TEXTS[::-1]), block.vectorizer().transform(TEXTS[::-1]))
+    assert _same(counter.transform(TEXTS), expected)
+    assert _same(counter.transform(TEXTS), expected)  # again, every word known
+    assert _same(counter.transform(TEXTS[::-1]), block.vectorizer().transform(TEXTS[::-1]))
 
 
 def test_no_texts_give_no_rows() -> None:
@@ -68,18 +71,98 @@ def test_no_texts_give_no_rows() -> None:
     assert block.transform([]).shape == (0, block.size)
 
 
-def test_the_word_cache_is_bounded_and_refills(monkeypatch: pytest.MonkeyPatch) -> None:
-    block = FeatureBlock("char", {"analyzer": "char_wb", "ngram_range": (2, 4), "lowercase": False})
-    block.fit(TRAIN)
-    monkeypatch.setattr(linear, "WORD_CACHE_SIZE", 3)
-    for start in range(len(TEXTS)):
-        part = TEXTS[start:] + TEXTS[:start]
-        assert _same(block.transform(part), block.vectorizer().transform(part))
-        assert len(block._word_columns) <= 3 + len(" ".join(part).split())
+# A whole model's features counted over word ids (civility.model.tokens) must equal the
+# blocks' own, side by side, to the bit: same texts, any batch, warm or cold table.
+MODEL_TRAIN = [
+    "you are an idiot and a liar",
+    "muslims are lovely neighbours and good people",
+    "shut up you stupid idiot, i will kill you",
+    "@user rt the council voted on the budget xxurl",
+    "gay people are vermin and filth",
+    "somebody should shoot the mayor",
+    "call 0800123456 now to win a free prize",
+    "a lovely idea from the council and the jews of the town",
+] * 3
+
+MODEL_TEXTS = [
+    *TEXTS,
+    "i hate jews and muslims , they are rats",
+    "rt @user xxuser you idiot xxurl amp",
+    "someone should kill the council you know",
+    "you idiot you idiot you idiot",
+    "kill",
+    "we will shoot you",
+    "jews",
+    "call 12345 or 1234567890123 now",
+    "never seen words qwerty asdfgh",
+    "the the the council council",
+]
 
 
-def test_a_lower_casing_block_still_counts_as_scikit_learn_does() -> None:
-    block = FeatureBlock("w", {"analyzer": "word", "lowercase": True})
-    block.fit(TRAIN)
-    texts = ["YOU are an IDIOT", "Lovely Park"]
-    assert _same(block.transform(texts), block.vectorizer().transform(texts))
+def _model(preprocess: str | None) -> tuple[list[FeatureBlock | LexiconBlock], str | None]:
+    blocks: list[FeatureBlock | LexiconBlock] = [
+        FeatureBlock("word", {"analyzer": "word", "ngram_range": (1, 2), "lowercase": False,
+                              "token_pattern": r"\S+", "sublinear_tf": True, "dtype": "float32"}),
+        FeatureBlock("char", {"analyzer": "char_wb", "ngram_range": (2, 5), "lowercase": False,
+                              "sublinear_tf": True}),
+        LexiconBlock(scale=0.5),
+    ]
+    block_features(blocks, MODEL_TRAIN, preprocess=preprocess, fit=True)
+    return blocks, preprocess
+
+
+@pytest.mark.parametrize("preprocess", ["ngram_view", "strip_artefacts", None])
+def test_token_features_equal_the_blocks_to_the_bit(preprocess: str | None) -> None:
+    blocks, _ = _model(preprocess)
+    assert tokens.supported(blocks)
+    view = WORD_VIEWS[preprocess] if preprocess else (lambda w: w)
+    counter = tokens.TokenFeatures(blocks, view)
+    expected = block_features(blocks, MODEL_TEXTS, preprocess=preprocess)
+    assert _same(counter.transform(MODEL_TEXTS), expected)
+    assert _same(counter.transform(MODEL_TEXTS), expected)  # warm: every word known
+    for part in (MODEL_TEXTS[::-1], MODEL_TEXTS[3:7], MODEL_TEXTS[:1], [""], ["  "]):
+        assert _same(counter.transform(part), block_features(blocks, part, preprocess=preprocess))
+    assert counter.transform([]).shape == (0, expected.shape[1])
+
+
+def test_the_word_table_is_bounded_and_refills(monkeypatch: pytest.MonkeyPatch) -> None:
+    blocks, preprocess = _model("ngram_view")
+    counter = tokens.TokenFeatures(blocks, WORD_VIEWS["ngram_view"])
+    monkeypatch.setattr(tokens, "MAX_WORDS", 10)
+    for start in range(len(MODEL_TEXTS)):
+        part = MODEL_TEXTS[start : start + 3]
+        assert _same(counter.transform(part), block_features(blocks, part, preprocess=preprocess))
+        assert len(counter._word_id) <= 10 + len(set(" ".join(part).split()))
+
+
+def test_models_with_other_blocks_are_counted_by_the_blocks() -> None:
+    trigrams = FeatureBlock("w3", {"analyzer": "word", "ngram_range": (1, 3), "lowercase": False, "token_pattern": r"\S+"})
+    lowering = FeatureBlock("low", {"analyzer": "char_wb", "lowercase": True})
+    chars = FeatureBlock("char", {"analyzer": "char", "lowercase": False})
+    for block in (trigrams, lowering, chars):
+        block.fit(TRAIN)
+        assert not tokens.supported([block, LexiconBlock()])
+        model = LinearModel(("TOXICITY",), [block], np.zeros((block.size, 1)), np.zeros(1))
+        assert _same(model.features(TEXTS), block_features([block], TEXTS, preprocess=None))
+        assert model._counter is None
+
+
+def test_lexicon_batch_features_equal_features_of() -> None:
+    rng = np.random.default_rng(7)
+    vocabulary = sorted({w for group in (lexicon.IDENTITY, lexicon.THREAT_VERBS, lexicon.THREAT_AGENTS,
+                                         lexicon.SECOND_PERSON, lexicon.INSULTING, lexicon.SLURS,
+                                         lexicon.PROFANE, lexicon.SEXUAL, lexicon.HATE_VERBS)
+                         for w in sorted(group)[:6]} | {"the", "a", "xxurl", "123456", "1234567890", "x"})
+    texts = [" ".join(rng.choice(vocabulary, size=int(rng.integers(0, 14)))) for _ in range(400)]
+    words = [t.split() for t in texts]
+    flat = [w for ws in words for w in ws]
+    doc_ptr = np.concatenate(([0], np.cumsum([len(ws) for ws in words])))
+    got = lexicon.batch_features(
+        np.array([lexicon.word_bits(w) for w in flat], dtype=np.int64),
+        np.array([lexicon.word_digit_runs(w) for w in flat], dtype=np.int64),
+        doc_ptr,
+    )
+    expected = np.array([lexicon.features_of(t) for t in texts])
+    assert np.array_equal(got, expected)
+    assert got[:, lexicon.FEATURES.index("threat_pattern")].sum() > 0  # the patterns occur
+    assert got[:, lexicon.FEATURES.index("identity_negative")].sum() > 0

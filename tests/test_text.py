@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from civility.model.lexicon import FEATURES, features_of, strip_artefacts
-from civility.text import normalize, normalize_text
+from civility.text import WordNormalizer, normalize, normalize_text
 
 
 @pytest.mark.parametrize(
@@ -67,3 +67,39 @@ def test_lexicon_features_compose_words_into_abuse() -> None:
     assert f("I am a queer person")["identity_mention_only"] > 0
     assert f("muslims are vermin")["identity_negative"] > 0
     assert f("muslims are vermin")["identity_mention_only"] == 0
+
+
+# WordNormalizer skips offsets and most of normalize's work for plain ASCII text; its words
+# must be normalize's, for texts that take the short way and for those that may not.
+TRICKY = [
+    "Plain words, nothing to undo.", "Don't stop 'til it's done!", "great!! wow!!!great sh!t",
+    "a s s h o l e", "s.h.i.t", "f - u - c - k you", "plan a! b c", "I a m here", "x y", "1 2 3 go",
+    "f*ck f*** sh#t a$$ @$$ |d|0t", "idi0t m0r0n 3rd 2016 covid19 1st's 80's 1000 10000000 a_1 ab_1",
+    "stuuupid fuuuck soooo gooood", "@user hi", "AT&amp;T &lt;b&gt;", "see www.x.com or HTTP://a.org/b",
+    "example.CO.uk and e.g. the .com bubble", "ＦＵＣＫ you", "Idiót ѕtupіd", "zero\u200bwidth",
+    "İstanbul ﬁne", "tabs\tand\nnew lines", "", "   ", "!!!", "'quoted' and ''double''",
+    "under_score __init__ ___", "o'clock rock'n'roll y'all'd've", "e-mail co-op - -- a-b-c",
+    "U.S.A. and u.k.", "$100 5% #1 |pipe| 24/7",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+def test_word_normalizer_gives_normalize_words(text: str) -> None:
+    vocabulary = {"soo", "good", "stupid"}
+    for vocab in (None, vocabulary):
+        fast = WordNormalizer(vocab)
+        assert fast.words(text) == list(normalize(text, vocab).words)
+        assert fast.words(text) == list(normalize(text, vocab).words)  # from its word cache
+        assert fast.text(text) == normalize(text, vocab).text
+
+
+def test_word_normalizer_agrees_on_random_obfuscated_text() -> None:
+    import random
+
+    rng = random.Random(3)
+    pieces = ["you", "idiot", "i", "a", "f*ck", "sh!t", "0", "1st", "www", ".", "-", " ", "  ", "!", "'",
+              "s", "h", "t", "ooo", "@", "&", ".com", "é", "\u200b", "_", "$", "%", "#", "|", "5"]
+    fast = WordNormalizer()
+    for _ in range(3000):
+        text = "".join(rng.choice(pieces) + rng.choice(["", " ", ".", "-"]) for _ in range(rng.randrange(1, 12)))
+        assert fast.words(text) == list(normalize(text).words), text

@@ -12,6 +12,7 @@ look-alikes), zero-width characters, case, letter runs (``stuuupid``), leetspeak
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 from collections.abc import Container
@@ -95,6 +96,7 @@ class Normalized:
         return " ".join(self.words)
 
 
+@functools.lru_cache(maxsize=65_536)
 def _fold_char(ch: str) -> str:
     """NFKC, accents stripped, homoglyphs mapped, case folded: one character in, 0..n out."""
     if ch in _ZERO_WIDTH:
@@ -104,22 +106,29 @@ def _fold_char(ch: str) -> str:
     return out.translate(_HOMOGLYPHS).casefold()
 
 
+_NON_ASCII_RE = re.compile(r"[^\x00-\x7f]+")
+
+
 def fold(text: str) -> tuple[str, list[int]]:
     """Fold every character of ``text``; return the folded string and, per folded character,
     the index of the original character it came from."""
     if text.isascii():  # the common case: only case to fold, one character per character
         return text.lower(), list(range(len(text)))
-    chars: list[str] = []
+    parts: list[str] = []
     index: list[int] = []
-    for i, ch in enumerate(text):
-        if ch.isascii() and not ch.isupper():
-            chars.append(ch)
-            index.append(i)
-            continue
-        for c in _fold_char(ch):
-            chars.append(c)
-            index.append(i)
-    return "".join(chars), index
+    pos = 0
+    for m in _NON_ASCII_RE.finditer(text):
+        begin, end = m.span()
+        parts.append(text[pos:begin].lower())  # ASCII: one character per character
+        index.extend(range(pos, begin))
+        for i in range(begin, end):
+            folded = _fold_char(text[i])
+            parts.append(folded)
+            index.extend([i] * len(folded))
+        pos = end
+    parts.append(text[pos:].lower())
+    index.extend(range(pos, len(text)))
+    return "".join(parts), index
 
 
 def _deleet(word: str) -> str:
@@ -258,6 +267,75 @@ def normalize(text: str, vocabulary: Container[str] | None = None) -> Normalized
     return Normalized(text, tuple(words), tuple(begins), tuple(ends))
 
 
+# A single-character word, a gap of one or two spaces, dots or dashes, another, a gap, a third
+# (in ASCII text): where this is absent, _join_spaced has nothing to join. _SPACED_HINT_RE is
+# a cheaper test that the first must pass (it finds the gap before the second).
+_SPACED_RE = re.compile(
+    r"(?<![\w*#%@$|])[\w*#%@$|][ .\-]{1,2}[\w*#%@$|][ .\-]{1,2}[\w*#%@$|](?![\w*#%@$|])", re.ASCII
+)
+_SPACED_HINT_RE = re.compile(r"[ .\-][\w*#%@$|][ .\-]{1,2}[\w*#%@$|](?![\w*#%@$|])", re.ASCII)
+# _URL_HINT_RE for lower-cased text.
+_DOMAIN_HINT_RE = re.compile(r"\.(?:com|org|net|ly|io|co|info|biz|ru|uk|de|tk|gl|be)")
+
+
+def _plain_ascii(low: str) -> bool:
+    """True when lower-cased ASCII ``low`` holds no URL, mention, entity or spaced letters."""
+    if "@" in low or "&" in low or "://" in low or "www." in low or _DOMAIN_HINT_RE.search(low):
+        return False
+    return not (_SPACED_HINT_RE.search(low) and _SPACED_RE.search(low))
+
+
+# _WORD_RE for ASCII text, and the ASCII characters it never takes as a space.
+_ASCII_WORD_RE = re.compile(r"[\w*#%@$|]+(?:[!'][\w*#%@$|]+)*", re.ASCII)
+_NON_WORD_TO_SPACE = str.maketrans({c: " " for c in map(chr, range(128)) if not re.fullmatch(r"[\w*#%@$|!']", c, re.ASCII)})
+
+
+class WordNormalizer:
+    """The normalised words of texts (``normalize(text).words``) without their offsets: the
+    way to score when no spans are wanted.
+
+    A text that is ASCII, holds no URL, mention or HTML entity and no spaced letters needs no
+    text-level work: its words are what ``normalize`` finds in it lower-cased, each through
+    :func:`normalize_word`, whose results are kept per distinct word (up to ``cache_size``).
+    Any other text goes through :func:`normalize`. tests/test_text.py checks that both give
+    ``normalize``'s words.
+    """
+
+    def __init__(self, vocabulary: Container[str] | None = None, cache_size: int = 200_000) -> None:
+        self.vocabulary = vocabulary
+        self.cache_size = cache_size
+        self._cache = _WordCache(vocabulary)
+
+    def words(self, text: str) -> list[str]:
+        if text.isascii():
+            low = text.lower()
+            if _plain_ascii(low):
+                if len(self._cache) > self.cache_size:
+                    self._cache.clear()
+                # Without a joining ! or ' the words are the runs of word characters, which
+                # str.split finds faster than the regex once everything else is a space.
+                raw = _ASCII_WORD_RE.findall(low) if "'" in low or "!" in low else low.translate(_NON_WORD_TO_SPACE).split()
+                return list(filter(None, map(self._cache.__getitem__, raw)))
+        return list(normalize(text, self.vocabulary).words)
+
+    def text(self, text: str) -> str:
+        """The normalised words joined by single spaces (``normalize(text).text``)."""
+        return " ".join(self.words(text))
+
+
+class _WordCache(dict[str, str]):
+    def __init__(self, vocabulary: Container[str] | None) -> None:
+        super().__init__()
+        self.vocabulary = vocabulary
+
+    def __missing__(self, word: str) -> str:
+        norm = self[word] = normalize_word(word, self.vocabulary)
+        return norm
+
+
+_PLAIN = WordNormalizer()
+
+
 def normalize_text(text: str, vocabulary: Container[str] | None = None) -> str:
     """The normalised words of ``text`` joined by single spaces."""
-    return normalize(text, vocabulary).text
+    return (_PLAIN if vocabulary is None else WordNormalizer(vocabulary)).text(text)

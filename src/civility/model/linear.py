@@ -5,11 +5,9 @@ weights are stored as plain arrays, so the artifact needs no pickle. One weight 
 attribute; a monotone piecewise-linear calibration per attribute maps raw probabilities to
 calibrated ones (the identity when none was fitted).
 
-Scoring counts n-grams itself rather than through ``TfidfVectorizer.transform`` and hands
-the counts to scikit-learn's ``TfidfTransformer``, so the features are the same to the bit
-(a test compares them). Character n-grams inside word boundaries (``char_wb``) depend only
-on the word, so each distinct word's n-gram columns are computed once and cached; a batch's
-counts are then one sparse product, (documents x words) @ (words x n-grams).
+Scoring counts n-grams over word ids (:mod:`civility.model.tokens`) rather than through
+``TfidfVectorizer.transform`` and hands the counts to scikit-learn's ``TfidfTransformer``, so
+the features are the same to the bit (tests/test_features.py compares them).
 """
 
 from __future__ import annotations
@@ -23,13 +21,16 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
 from civility.errors import ModelError
-from civility.model.lexicon import LEXICON_VERSION, LexiconBlock, ngram_view, strip_artefacts
+from civility.model.lexicon import (
+    LEXICON_VERSION,
+    WORD_VIEWS,
+    LexiconBlock,
+    ngram_view,
+    strip_artefacts,
+)
+from civility.model.tokens import TokenFeatures, supported
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
-
-# Distinct words whose character n-gram columns a block keeps (about 25 MB when full).
-WORD_CACHE_SIZE = 100_000
-
 
 @dataclass
 class FeatureBlock:
@@ -41,7 +42,6 @@ class FeatureBlock:
     idf: FloatArray = field(default_factory=lambda: np.zeros(0))
     _vectorizer: TfidfVectorizer | None = field(default=None, repr=False)
     _transformer: TfidfTransformer | None = field(default=None, repr=False)
-    _word_columns: dict[str, list[int]] = field(default_factory=dict, repr=False)
 
     def vectorizer(self) -> TfidfVectorizer:
         """The fitted ``TfidfVectorizer``, rebuilt from vocabulary and IDF on first use."""
@@ -63,9 +63,9 @@ class FeatureBlock:
             self._transformer = tfidf
         return self._transformer
 
-    def _plain(self) -> bool:
+    def plain(self) -> bool:
         """True when the analyzer neither lower-cases nor strips accents nor has a callable
-        preprocessor: then counting here is exactly what scikit-learn counts."""
+        preprocessor or tokenizer: then civility.model.tokens counts what scikit-learn counts."""
         vec = self.vectorizer()
         return (
             not vec.lowercase
@@ -85,85 +85,23 @@ class FeatureBlock:
         return sp.csr_matrix(x)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        if not texts:
+        if not texts:  # scikit-learn's transformer refuses zero rows
             return sp.csr_matrix((0, self.size), dtype=np.float64)
-        vec = self.vectorizer()
-        if not self._plain() or vec.analyzer not in ("char_wb", "word"):
-            return sp.csr_matrix(vec.transform(texts))
-        counts = self._char_wb_counts(texts) if vec.analyzer == "char_wb" else self._word_counts(texts)
-        counts = counts.astype(vec.dtype, copy=False)
+        return sp.csr_matrix(self.vectorizer().transform(texts))
+
+    def weigh(self, counts: sp.csr_matrix) -> sp.csr_matrix:
+        """TF-IDF features from this block's n-gram counts (canonical: duplicates summed,
+        columns sorted), as ``transform`` weighs them."""
+        counts = counts.astype(self.vectorizer().dtype, copy=False)
         return sp.csr_matrix(self.transformer().transform(counts, copy=False))
-
-    def _word_counts(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Word n-gram counts, as ``CountVectorizer`` counts them."""
-        vec = self.vectorizer()
-        column = self.vocabulary.get
-        indices: list[int] = []
-        indptr = [0]
-        if vec.token_pattern != r"\S+" or vec.stop_words is not None:
-            analyze = vec.build_analyzer()
-            for text in texts:
-                indices.extend(j for g in analyze(text) if (j := column(g)) is not None)
-                indptr.append(len(indices))
-            return _counts(indices, indptr, self.size)
-        # Tokens are runs of non-space (``\S+`` finds what ``str.split`` finds); n-grams join
-        # n consecutive tokens with one space, as scikit-learn's ``_word_ngrams`` does.
-        low, high = vec.ngram_range
-        for text in texts:
-            tokens = text.split()
-            for n in range(low, high + 1):
-                if n == 1:
-                    indices.extend(j for t in tokens if (j := column(t)) is not None)
-                else:
-                    grams = (" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
-                    indices.extend(j for g in grams if (j := column(g)) is not None)
-            indptr.append(len(indices))
-        return _counts(indices, indptr, self.size)
-
-    def _char_wb_counts(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """Character n-gram counts within word boundaries, as ``CountVectorizer`` counts them:
-        the analyzer pads and splits each whitespace-separated word on its own, so a
-        document's counts are the sum of its words' counts."""
-        analyze = self.vectorizer().build_analyzer()
-        column = self.vocabulary.get
-        cache = self._word_columns
-        if len(cache) > WORD_CACHE_SIZE:
-            cache.clear()
-        word_ids: dict[str, int] = {}
-        occurrences: list[int] = []
-        doc_ptr = [0]
-        for text in texts:
-            for word in text.split():
-                occurrences.append(word_ids.setdefault(word, len(word_ids)))
-            doc_ptr.append(len(occurrences))
-        gram_indices: list[int] = []
-        word_ptr = [0]
-        for word in word_ids:  # insertion order = id order
-            cols = cache.get(word)
-            if cols is None:
-                cols = [j for g in analyze(word) if (j := column(g)) is not None]
-                cache[word] = cols
-            gram_indices.extend(cols)
-            word_ptr.append(len(gram_indices))
-        docs = _counts(occurrences, doc_ptr, len(word_ids))
-        counts = sp.csr_matrix(docs @ _counts(gram_indices, word_ptr, self.size))
-        counts.sort_indices()
-        return counts
 
     @property
     def size(self) -> int:
         return len(self.vocabulary)
 
 
-def _counts(indices: list[int], indptr: list[int], columns: int) -> sp.csr_matrix:
-    """Rows of column occurrences (``indptr`` delimits each row's slice of ``indices``) ->
-    a canonical count matrix: duplicates summed, columns sorted."""
-    matrix = sp.csr_matrix(
-        (np.ones(len(indices), dtype=np.float64), np.asarray(indices, dtype=np.int64), np.asarray(indptr)),
-        shape=(len(indptr) - 1, columns),
-    )
-    matrix.sum_duplicates()
-    return matrix
+def _same_word(word: str) -> str:
+    return word
 
 
 PREPROCESSORS = {"strip_artefacts": strip_artefacts, "ngram_view": ngram_view}
@@ -195,6 +133,7 @@ class LinearModel:
     intercept: FloatArray  # (n_attributes,)
     calibration: dict[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    _counter: TokenFeatures | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def version(self) -> str:
@@ -210,8 +149,15 @@ class LinearModel:
 
     def features(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Feature rows for normalised texts: n-gram blocks see them without source
-        artefacts (when the model was trained so), the lexicon block sees them whole."""
-        return block_features(self.blocks, texts, preprocess=self.metadata.get("preprocess"))
+        artefacts (when the model was trained so), the lexicon block sees them whole.
+        Counted over word ids (:mod:`civility.model.tokens`) when the blocks allow; the same
+        matrix either way."""
+        preprocess = self.metadata.get("preprocess")
+        if self._counter is None and supported(self.blocks):
+            self._counter = TokenFeatures(self.blocks, WORD_VIEWS[preprocess] if preprocess else _same_word)
+        if self._counter is not None:
+            return self._counter.transform(texts)
+        return block_features(self.blocks, texts, preprocess=preprocess)
 
     def decision_function(self, texts: Sequence[str]) -> FloatArray:
         x = self.features(texts)

@@ -210,7 +210,7 @@ def predict(model: LinearModel, texts: Sequence[str]) -> np.ndarray[Any, np.dtyp
     from civility.scorer import Scorer
 
     scorer = Scorer.from_model(model)
-    return scorer.probabilities([scorer.normalize(t).text for t in texts])
+    return scorer.probabilities([scorer.normalize_text(t) for t in texts])
 
 
 MODEL_VERSION = "1.0.0"

@@ -1,0 +1,236 @@
+"""A batch's features counted over word ids: the blocks' own numbers, without a Python loop
+over the words of every text.
+
+Every distinct word gets an id the first time a batch holds it, and with the id everything
+the blocks need to know about it: its lexicon categories, the word the n-gram blocks see in
+its place (source artefacts dropped, identity words replaced; see ``preprocess``), that
+word's unigram column, its place in bigram columns and its character n-gram columns. A
+batch's features are then numpy operations over its array of word ids and two sparse
+products; only words never seen before cost Python work. Up to :data:`MAX_WORDS` distinct
+words are kept; past that the table starts again empty.
+
+:func:`supported` says whether a model's blocks are of the kinds counted here (word n-grams
+up to bigrams over whitespace tokens, character n-grams inside word boundaries, the
+lexicon); the blocks' own ``transform`` serves any other model. tests/test_features.py
+checks that the two give the same matrices to the bit.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from itertools import chain, repeat
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+
+from civility.model import lexicon
+from civility.model.lexicon import LexiconBlock
+
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+
+MAX_WORDS = 200_000
+
+
+class _Column:
+    """A growing int64 array (amortised appends, numpy view of what is filled)."""
+
+    def __init__(self) -> None:
+        self._data = np.empty(1024, dtype=np.int64)
+        self.size = 0
+
+    def extend(self, values: Sequence[int]) -> None:
+        need = self.size + len(values)
+        if need > len(self._data):
+            grown = np.empty(max(need, 2 * len(self._data)), dtype=np.int64)
+            grown[: self.size] = self._data[: self.size]
+            self._data = grown
+        self._data[self.size : need] = values
+        self.size = need
+
+    @property
+    def array(self) -> IntArray:
+        return self._data[: self.size]
+
+
+def supported(blocks: Sequence[Any]) -> bool:
+    """True when every block is a plain word block (``\\S+`` tokens, n-grams of at most two
+    words), a plain ``char_wb`` block or the lexicon block."""
+    from civility.model.linear import FeatureBlock
+
+    for block in blocks:
+        if isinstance(block, LexiconBlock):
+            continue
+        if not isinstance(block, FeatureBlock) or not block.plain():
+            return False
+        vec = block.vectorizer()
+        if vec.analyzer == "word":
+            if vec.token_pattern != r"\S+" or vec.stop_words is not None or vec.ngram_range[1] > 2:
+                return False
+        elif vec.analyzer != "char_wb":
+            return False
+    return True
+
+
+class TokenFeatures:
+    """Counts a supported model's features for batches of normalised texts."""
+
+    def __init__(self, blocks: Sequence[Any], view: Callable[[str], str | None]) -> None:
+        self.blocks = list(blocks)
+        self.view = view
+        self._bigram_parts: dict[str, int] = {}
+        keys: list[int] = []
+        columns: list[int] = []
+        for block in self.blocks:
+            if isinstance(block, LexiconBlock) or block.vectorizer().analyzer != "word":
+                continue
+            parts = self._bigram_parts
+            for term, column in block.vocabulary.items():
+                pair = term.split(" ")
+                if len(pair) == 2:
+                    a = parts.setdefault(pair[0], len(parts))
+                    b = parts.setdefault(pair[1], len(parts))
+                    keys.append(a * (1 << 32) + b)
+                    columns.append(column)
+        order = np.argsort(keys)
+        self._bigram_keys = np.asarray(keys, dtype=np.int64)[order]
+        self._bigram_columns = np.asarray(columns, dtype=np.int64)[order]
+        self._lock = threading.Lock()  # the server scores from several threads
+        self._reset()
+
+    def _reset(self) -> None:
+        # Per word (what texts hold): its id, lexicon bits, 5-digit runs and seen-as id.
+        self._word_id: dict[str, int] = {}
+        self._bits = _Column()
+        self._digit_runs = _Column()
+        self._seen_as = _Column()  # id of the word the n-gram blocks see, -1 for none
+        # Per seen-as word: unigram column (per word block), bigram part, char n-gram rows.
+        self._seen_id: dict[str, int] = {}
+        self._unigram = [_Column() for _ in self.blocks]
+        self._part = _Column()
+        self._char_indices = [_Column() for _ in self.blocks]
+        self._char_ptr = [_Column() for _ in self.blocks]
+        self._char_counts_of = [_Column() for _ in self.blocks]
+        for ptr in self._char_ptr:
+            ptr.extend([0])
+
+    def _learn(self, words: set[str]) -> None:
+        """Give ids (and everything the blocks need) to words not seen before."""
+        new = [w for w in words if w not in self._word_id]
+        if not new:
+            return
+        seen_as: list[int] = []
+        fresh: list[str] = []
+        for word in new:
+            self._word_id[word] = len(self._word_id)
+            shown = self.view(word)
+            if shown is None:
+                seen_as.append(-1)
+                continue
+            sid = self._seen_id.get(shown)
+            if sid is None:
+                sid = self._seen_id[shown] = len(self._seen_id)
+                fresh.append(shown)
+            seen_as.append(sid)
+        self._bits.extend([lexicon.word_bits(w) for w in new])
+        self._digit_runs.extend([lexicon.word_digit_runs(w) for w in new])
+        self._seen_as.extend(seen_as)
+        self._part.extend([self._bigram_parts.get(w, -1) for w in fresh])
+        for k, block in enumerate(self.blocks):
+            if isinstance(block, LexiconBlock):
+                continue
+            column = block.vocabulary.get
+            if block.vectorizer().analyzer == "word":
+                self._unigram[k].extend(list(map(column, fresh, repeat(-1))))
+                continue
+            # Each fresh word's n-gram columns, duplicates summed: one row of counts.
+            grams = list(map(block.vectorizer().build_analyzer(), fresh))
+            columns = np.fromiter(map(column, chain.from_iterable(grams), repeat(-1)), dtype=np.int64)
+            owners = np.repeat(np.arange(len(fresh)), list(map(len, grams)))
+            known = columns >= 0
+            rows = _count_matrix([owners[known]], [columns[known]], len(fresh), block.size)
+            self._char_ptr[k].extend(rows.indptr[1:] + self._char_indices[k].size)
+            self._char_indices[k].extend(rows.indices)
+            self._char_counts_of[k].extend(rows.data.astype(np.int64))
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """The blocks' features of ``texts`` side by side, as ``block_features`` gives them."""
+        with self._lock:
+            return self._transform(texts)
+
+    def _transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        if not texts:
+            return sp.csr_matrix((0, sum(block.size for block in self.blocks)), dtype=np.float64)
+        split = [t.split() for t in texts]
+        flat = list(chain.from_iterable(split))
+        if len(self._word_id) + len(flat) > MAX_WORDS and len(self._word_id) > MAX_WORDS // 2:
+            self._reset()
+        self._learn(set(flat))
+        doc_ptr = np.zeros(len(split) + 1, dtype=np.int64)
+        np.cumsum([len(s) for s in split], out=doc_ptr[1:])
+        ids = np.fromiter(map(self._word_id.__getitem__, flat), dtype=np.int64, count=len(flat))
+        # What the n-gram blocks see: the seen-as words, artefacts left out.
+        seen = self._seen_as.array[ids]
+        kept = seen >= 0
+        seen_doc = np.repeat(np.arange(len(split)), np.diff(doc_ptr))[kept]
+        seen = seen[kept]
+        parts = []
+        for k, block in enumerate(self.blocks):
+            if isinstance(block, LexiconBlock):
+                rows = lexicon.batch_features(self._bits.array[ids], self._digit_runs.array[ids], doc_ptr)
+                parts.append(sp.csr_matrix(rows * block.scale))
+                continue
+            if block.vectorizer().analyzer == "word":
+                counts = self._word_counts(k, block, seen, seen_doc, len(split))
+            else:
+                counts = self._char_counts(k, block, seen, seen_doc, len(split))
+            parts.append(block.weigh(counts))
+        return sp.csr_matrix(sp.hstack(parts, format="csr"))
+
+    def _word_counts(self, k: int, block: Any, seen: IntArray, doc: IntArray, n_docs: int) -> sp.csr_matrix:
+        low, high = block.vectorizer().ngram_range
+        rows: list[IntArray] = []
+        cols: list[IntArray] = []
+        if low <= 1:
+            unigram = self._unigram[k].array[seen]
+            hit = unigram >= 0
+            rows.append(doc[hit])
+            cols.append(unigram[hit])
+        if high >= 2 and len(seen) > 1 and self._bigram_keys.size:
+            part = self._part.array[seen]
+            a, b = part[:-1], part[1:]
+            pair = (doc[:-1] == doc[1:]) & (a >= 0) & (b >= 0)
+            keys = a[pair] * (1 << 32) + b[pair]
+            at = np.minimum(np.searchsorted(self._bigram_keys, keys), len(self._bigram_keys) - 1)
+            hit = self._bigram_keys[at] == keys
+            rows.append(doc[:-1][pair][hit])
+            cols.append(self._bigram_columns[at[hit]])
+        return _count_matrix(rows, cols, n_docs, block.size)
+
+    def _char_counts(self, k: int, block: Any, seen: IntArray, doc: IntArray, n_docs: int) -> sp.csr_matrix:
+        # (texts x the batch's distinct words) @ (those words x n-grams), the second gathered
+        # from the kept rows.
+        words, where = np.unique(seen, return_inverse=True)
+        docs = _count_matrix([doc], [where.reshape(-1)], n_docs, len(words))
+        ptr = self._char_ptr[k].array
+        begin, lengths = ptr[words], ptr[words + 1] - ptr[words]
+        indptr = np.zeros(len(words) + 1, dtype=np.int64)
+        np.cumsum(lengths, out=indptr[1:])
+        take = np.arange(indptr[-1]) + np.repeat(begin - indptr[:-1], lengths)
+        grams = sp.csr_matrix(
+            (self._char_counts_of[k].array[take].astype(np.float64), self._char_indices[k].array[take], indptr),
+            shape=(len(words), block.size),
+        )
+        counts = sp.csr_matrix(docs @ grams)
+        counts.sort_indices()
+        return counts
+
+
+def _count_matrix(rows: list[IntArray], cols: list[IntArray], n_rows: int, n_cols: int) -> sp.csr_matrix:
+    """Occurrences (row, column) -> a canonical count matrix: duplicates summed, columns sorted."""
+    r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)
+    matrix = sp.csr_matrix((np.ones(len(r), dtype=np.float64), (r, c)), shape=(n_rows, n_cols))
+    matrix.sum_duplicates()
+    return matrix
