@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import store_fixtures
+from alembic import command
 from store_fixtures import make_thread
 
+from civility.api import FeedbackPair
 from civility.errors import InvalidInput, NotFound, PermissionDenied, RateLimited
 from civility.policy import Policy
 from civility.scorer import Scorer
@@ -39,7 +41,7 @@ def test_opening_twice_keeps_the_schema_at_head(db_url: str) -> None:
     for _ in range(2):
         s = Store.open(db_url)
         with s.engine.connect() as conn:
-            assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0002"
+            assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0003"
             assert {
                 "sites",
                 "threads",
@@ -50,6 +52,9 @@ def test_opening_twice_keeps_the_schema_at_head(db_url: str) -> None:
                 "users",
                 "calibration_feedback",
                 "comment_flags",
+                "api_keys",
+                "feedback",
+                "stored_comments",
             } <= set(sa.inspect(conn).get_table_names())
         s.close()
 
@@ -140,6 +145,34 @@ def test_migration_0002_backfills_flags_from_the_policy_decisions(store: Store) 
         _alembic(store, "upgrade", "head")
     with store.engine.connect() as conn:
         assert conn.execute(sa.text(flags)).all() == written
+
+
+def test_migration_0003_adopts_the_server_tables_an_older_civility_created(db_url: str) -> None:
+    # Before 0003 the server created its tables with create_all beside a schema at 0002.
+    from civility.api import SqlStorage
+    from civility.store._models import API_KEYS, FEEDBACK, STORED_COMMENTS
+
+    engine = sa.create_engine(db_url)
+    with engine.begin() as connection:
+        command.upgrade(alembic_config(connection), "head")
+        command.downgrade(alembic_config(connection), "0002")
+        assert "api_keys" not in sa.inspect(connection).get_table_names()
+        API_KEYS.metadata.create_all(connection, tables=[API_KEYS, FEEDBACK, STORED_COMMENTS])
+    engine.dispose()
+    old = SqlStorage(db_url)
+    key = old.create_key("newsroom")
+    old.engine.dispose()
+
+    api = SqlStorage(db_url).create_all()  # what the server and `civility keys` run
+    assert api.check_key(key) == "newsroom"  # the old table and its row kept
+    api.add_feedback("c1", {"TOXICITY": FeedbackPair(0.2, 0.9)})
+    with api.engine.begin() as connection:
+        assert connection.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0003"
+        command.downgrade(alembic_config(connection), "0002")
+        assert not {"api_keys", "feedback", "stored_comments"} & set(sa.inspect(connection).get_table_names())
+        command.upgrade(alembic_config(connection), "head")
+    assert api.list_keys() == []
+    api.engine.dispose()
 
 
 def test_decisions_are_recorded_with_who_and_when(store: Store) -> None:

@@ -1,8 +1,10 @@
 """What the API keeps: hashed API keys, feedback pairs and (optionally) analysed comments.
 
 ``ApiStorage`` is the seam the app talks to; ``SqlStorage`` implements it with SQLAlchemy 2
-Core tables (``api_keys``, ``feedback``, ``stored_comments``) on SQLite or PostgreSQL. Keys
-are kept as sha256 digests only: the clear key is shown once, at creation.
+Core tables (``api_keys``, ``feedback``, ``stored_comments``) on SQLite or PostgreSQL. The
+tables are defined with the store's (civility.store._models) and created and upgraded by its
+Alembic migrations, on the same database. Keys are kept as sha256 digests only: the clear key
+is shown once, at creation.
 """
 
 from __future__ import annotations
@@ -102,47 +104,37 @@ class SqlStorage:
             raise InvalidInput(f"database_url {url!r} is not usable: {exc}") from exc
         if url.startswith("sqlite") and ":memory:" not in url:
             sa.event.listen(self.engine, "connect", _sqlite_wal)
-        md = sa.MetaData()
-        self.keys = sa.Table(
-            f"{prefix}api_keys",
-            md,
-            sa.Column("id", sa.Integer, primary_key=True),
-            sa.Column("name", sa.String(200), nullable=False, unique=True),
-            sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
-            sa.Column("hint", sa.String(16), nullable=False),
-            sa.Column("created_at", sa.DateTime, nullable=False),
-            sa.Column("revoked_at", sa.DateTime, nullable=True),
-        )
-        self.feedback = sa.Table(
-            f"{prefix}feedback",
-            md,
-            sa.Column("id", sa.Integer, primary_key=True),
-            sa.Column("community_id", sa.String(200), nullable=False, index=True),
-            sa.Column("attribute", sa.String(40), nullable=False),
-            sa.Column("model_score", sa.Float, nullable=False),
-            sa.Column("suggested_score", sa.Float, nullable=False),
-            sa.Column("created_at", sa.DateTime, nullable=False),
-        )
-        self.comments = sa.Table(
-            f"{prefix}stored_comments",
-            md,
-            sa.Column("id", sa.Integer, primary_key=True),
-            sa.Column("key_name", sa.String(200), nullable=False),
-            sa.Column("community_id", sa.String(200), nullable=False),
-            sa.Column("text", sa.Text, nullable=False),
-            sa.Column("scores", sa.JSON, nullable=False),
-            sa.Column("created_at", sa.DateTime, nullable=False, index=True),
-        )
+        from civility.store._models import API_KEYS, FEEDBACK, STORED_COMMENTS
+
+        if prefix:  # a namespace of their own, outside the migrated schema
+            md = sa.MetaData()
+            self.keys, self.feedback, self.comments = (
+                t.to_metadata(md, name=prefix + t.name) for t in (API_KEYS, FEEDBACK, STORED_COMMENTS)
+            )
+        else:
+            md = API_KEYS.metadata
+            self.keys, self.feedback, self.comments = API_KEYS, FEEDBACK, STORED_COMMENTS
         self.metadata = md
 
     def create_all(self) -> SqlStorage:
-        """Create the tables when missing; returns ``self``."""
-        self._run(lambda: self.metadata.create_all(self.engine))
+        """Bring the tables to the current schema: ``alembic upgrade head`` (the store's
+        migrations; prefixed tables are created directly); returns ``self``."""
+        from civility.store._store import migrate
+
+        if self.prefix:
+            self._run(lambda: self.metadata.create_all(self.engine, tables=self._tables))
+        else:
+            self._run(lambda: migrate(self.engine))
         return self
 
     def drop_all(self) -> None:
-        self._run(lambda: self.metadata.drop_all(self.engine))
+        """Drop the server's three tables (tests use it)."""
+        self._run(lambda: self.metadata.drop_all(self.engine, tables=self._tables))
         self.engine.dispose()
+
+    @property
+    def _tables(self) -> list[sa.Table]:
+        return [self.keys, self.feedback, self.comments]
 
     def _run(self, fn: Callable[[], T]) -> T:
         try:

@@ -1,4 +1,5 @@
-"""The store's tables. Table names avoid the server's (api_keys, feedback, stored_comments).
+"""The store's tables, and the HTTP server's (``api_keys``, ``feedback``, ``stored_comments``,
+plain Core tables that civility.api.storage reads and writes): one schema, migrated by Alembic.
 
 A comment's natural key is (thread, key): the source's comment id, or a content hash when the
 source has none; a thread's is (site, key). Imports rely on both to add nothing twice.
@@ -11,12 +12,14 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    Column,
     DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -180,3 +183,37 @@ class LoginFailure(Base):
     username: Mapped[str] = mapped_column(String(100), index=True)
     ip: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# The HTTP server's tables (civility.api.storage): API keys as sha256 digests, feedback pairs
+# from SuggestCommentScore, and analysed comments when doNotStore is false.
+API_KEYS = Table(
+    "api_keys",
+    Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(200), nullable=False, unique=True),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("hint", String(16), nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("revoked_at", DateTime, nullable=True),
+)
+FEEDBACK = Table(
+    "feedback",
+    Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("community_id", String(200), nullable=False, index=True),
+    Column("attribute", String(40), nullable=False),
+    Column("model_score", Float, nullable=False),
+    Column("suggested_score", Float, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+)
+STORED_COMMENTS = Table(
+    "stored_comments",
+    Base.metadata,
+    Column("id", Integer, primary_key=True),
+    Column("key_name", String(200), nullable=False),
+    Column("community_id", String(200), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("scores", JSON, nullable=False),
+    Column("created_at", DateTime, nullable=False, index=True),
+)

@@ -42,7 +42,8 @@ def alembic_config(connection: Connection) -> Config:
     return cfg
 
 
-def _migrate(engine: Engine) -> None:
+def migrate(engine: Engine) -> None:
+    """``alembic upgrade head`` on ``engine``'s database."""
     from alembic import command
 
     with engine.begin() as connection:
@@ -79,7 +80,7 @@ class Store:
                     raise StoreError(f"Database directory does not exist: {parent}")
             event.listen(engine, "connect", _sqlite_pragmas)
         try:
-            _migrate(engine)
+            migrate(engine)
         except SQLAlchemyError as exc:
             engine.dispose()
             reason = str(getattr(exc, "orig", exc)).strip().splitlines()[0]
