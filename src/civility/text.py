@@ -301,7 +301,7 @@ class WordNormalizer:
     ``normalize``'s words.
     """
 
-    def __init__(self, vocabulary: Container[str] | None = None, cache_size: int = 200_000) -> None:
+    def __init__(self, vocabulary: Container[str] | None = None, cache_size: int = 100_000) -> None:
         self.vocabulary = vocabulary
         self.cache_size = cache_size
         self._cache = _WordCache(vocabulary)

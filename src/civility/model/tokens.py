@@ -30,7 +30,7 @@ from civility.model.lexicon import LexiconBlock
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 
-MAX_WORDS = 200_000
+MAX_WORDS = 100_000
 
 
 class _Column:
@@ -164,9 +164,10 @@ class TokenFeatures:
             return sp.csr_matrix((0, sum(block.size for block in self.blocks)), dtype=np.float64)
         split = [t.split() for t in texts]
         flat = list(chain.from_iterable(split))
-        if len(self._word_id) + len(flat) > MAX_WORDS and len(self._word_id) > MAX_WORDS // 2:
+        words = set(flat)
+        if len(self._word_id) + len(words) > MAX_WORDS:
             self._reset()
-        self._learn(set(flat))
+        self._learn(words)
         doc_ptr = np.zeros(len(split) + 1, dtype=np.int64)
         np.cumsum([len(s) for s in split], out=doc_ptr[1:])
         ids = np.fromiter(map(self._word_id.__getitem__, flat), dtype=np.int64, count=len(flat))
