@@ -166,3 +166,15 @@ def test_lexicon_batch_features_equal_features_of() -> None:
     assert np.array_equal(got, expected)
     assert got[:, lexicon.FEATURES.index("threat_pattern")].sum() > 0  # the patterns occur
     assert got[:, lexicon.FEATURES.index("identity_negative")].sum() > 0
+
+
+def test_a_model_that_has_scored_still_pickles() -> None:
+    import pickle
+
+    blocks, preprocess = _model("ngram_view")
+    model = LinearModel(("TOXICITY",), blocks, np.linspace(-1, 1, sum(b.size for b in blocks))[:, None], np.zeros(1),
+                        metadata={"preprocess": preprocess})
+    before = model.predict_proba(MODEL_TEXTS)
+    assert model._counter is not None
+    copy = pickle.loads(pickle.dumps(model))
+    assert np.array_equal(copy.predict_proba(MODEL_TEXTS), before)

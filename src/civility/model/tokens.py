@@ -99,6 +99,16 @@ class TokenFeatures:
         self._lock = threading.Lock()  # the server scores from several threads
         self._reset()
 
+    def __getstate__(self) -> dict[str, Any]:
+        # A pickled model (a process pool, Spark) carries no lock and starts with an empty table.
+        state = {k: v for k, v in self.__dict__.items() if k in ("blocks", "view", "_bigram_parts", "_bigram_keys", "_bigram_columns")}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+        self._reset()
+
     def _reset(self) -> None:
         # Per word (what texts hold): its id, lexicon bits, 5-digit runs and seen-as id.
         self._word_id: dict[str, int] = {}
