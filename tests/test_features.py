@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import math
+import re
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -147,25 +150,47 @@ def test_models_with_other_blocks_are_counted_by_the_blocks() -> None:
         assert model._counter is None
 
 
-def test_lexicon_batch_features_equal_features_of() -> None:
+# The lexicon features written word by word: the definition lexicon.batch_features computes
+# with numpy over a whole batch.
+def _near(tokens: list[str], a: frozenset[str], b: frozenset[str], window: int) -> int:
+    near = {j for i, t in enumerate(tokens) if t in a for j in range(i - window, i + window + 1)}
+    return sum(1 for j, t in enumerate(tokens) if t in b and j in near)
+
+
+def _reference_features(text: str) -> list[float]:
+    lx = lexicon
+    tokens = text.split()
+    count = dict.fromkeys(lx.FEATURES, 0)
+    for name, words in lx._COUNTED:
+        count[name] = sum(t in words for t in tokens)
+    count["digits"] = len(re.findall(r"\d{5,}", text))
+    count["targeted_insult"] = _near(tokens, lx.SECOND_PERSON, lx.INSULTING | lx.PROFANE | lx.SLURS, 3)
+    for j, t in enumerate(tokens):
+        if t in lx.THREAT_VERBS and any(w in lx.THREAT_AGENTS for w in tokens[max(0, j - 5) : j]):
+            count["threat_pattern"] += 1
+            count["threat_at_you"] += any(w in lx.SECOND_PERSON for w in tokens[j + 1 : j + 4])
+    negative = lx.INSULTING | lx.DEHUMANISING | lx.SLURS | lx.PROFANE
+    count["identity_negative"] = _near(tokens, lx.IDENTITY, negative, 5)
+    count["identity_hate"] = _near(tokens, lx.IDENTITY, lx.HATE_VERBS | lx.THREAT_VERBS, 5)
+    hostile = count["identity_negative"] or count["identity_hate"] or count["slur"]
+    count["identity_mention_only"] = int(any(t in lx.IDENTITY for t in tokens) and not hostile)
+    return [math.log1p(count[name]) for name in lx.FEATURES]
+
+
+def test_lexicon_batch_features_follow_their_definition() -> None:
     rng = np.random.default_rng(7)
     vocabulary = sorted({w for group in (lexicon.IDENTITY, lexicon.THREAT_VERBS, lexicon.THREAT_AGENTS,
                                          lexicon.SECOND_PERSON, lexicon.INSULTING, lexicon.SLURS,
-                                         lexicon.PROFANE, lexicon.SEXUAL, lexicon.HATE_VERBS)
-                         for w in sorted(group)[:6]} | {"the", "a", "xxurl", "123456", "1234567890", "x"})
-    texts = [" ".join(rng.choice(vocabulary, size=int(rng.integers(0, 14)))) for _ in range(400)]
-    words = [t.split() for t in texts]
-    flat = [w for ws in words for w in ws]
-    doc_ptr = np.concatenate(([0], np.cumsum([len(ws) for ws in words])))
-    got = lexicon.batch_features(
-        np.array([lexicon.word_bits(w) for w in flat], dtype=np.int64),
-        np.array([lexicon.word_digit_runs(w) for w in flat], dtype=np.int64),
-        doc_ptr,
-    )
-    expected = np.array([lexicon.features_of(t) for t in texts])
-    assert np.array_equal(got, expected)
-    assert got[:, lexicon.FEATURES.index("threat_pattern")].sum() > 0  # the patterns occur
-    assert got[:, lexicon.FEATURES.index("identity_negative")].sum() > 0
+                                         lexicon.PROFANE, lexicon.SEXUAL, lexicon.HATE_VERBS,
+                                         lexicon.DEHUMANISING, lexicon.SPAM_WORDS)
+                         for w in sorted(group)[:6]} | {"the", "a", "xxurl", "123456", "1234567890", "x", "12345x67890"})
+    texts = [" ".join(rng.choice(vocabulary, size=int(rng.integers(0, 14)))) for _ in range(600)]
+    got = lexicon.texts_features(texts)
+    assert np.array_equal(got, np.array([_reference_features(t) for t in texts]))
+    assert lexicon.features_of(texts[5]) == _reference_features(texts[5])
+    for name in lexicon.FEATURES:  # every feature fires somewhere, so every one is checked
+        assert got[:, lexicon.FEATURES.index(name)].sum() > 0, name
+    assert lexicon.texts_features([]).shape == (0, len(lexicon.FEATURES))
 
 
 def test_a_model_that_has_scored_still_pickles() -> None:

@@ -21,6 +21,9 @@ from typing import Any, ClassVar
 import numpy as np
 import scipy.sparse as sp
 
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
 
 def _words(block: str) -> frozenset[str]:
     return frozenset(block.split())
@@ -170,62 +173,111 @@ def ngram_view(text: str) -> str:
 WORD_VIEWS = {"strip_artefacts": _without_artefacts, "ngram_view": _ngram_word}
 
 
-def _near(tokens: Sequence[str], a: frozenset[str], b: frozenset[str], window: int) -> int:
-    """How many tokens of ``b`` stand within ``window`` tokens of one of ``a``."""
-    near = {j for i, t in enumerate(tokens) if t in a for j in range(i - window, i + window + 1)}
-    if not near:
-        return 0
-    return sum(1 for j, t in enumerate(tokens) if t in b and j in near)
-
-
-def _threat(tokens: Sequence[str]) -> tuple[int, int]:
-    """(pattern, aimed at the reader): an agent or modal shortly before a violent verb."""
-    pattern = at_you = 0
-    for j, t in enumerate(tokens):
-        if t not in THREAT_VERBS:
-            continue
-        before = tokens[max(0, j - 5) : j]
-        if any(w in THREAT_AGENTS for w in before):
-            pattern += 1
-            if any(w in SECOND_PERSON for w in tokens[j + 1 : j + 4]):
-                at_you += 1
-    return pattern, at_you
-
-
-# Word -> the counted features it adds one to (most words add to none).
-def _word_features() -> dict[str, tuple[str, ...]]:
-    table: dict[str, tuple[str, ...]] = {}
-    for name, words in (
-        ("profane", PROFANE), ("insulting", INSULTING), ("slur", SLURS), ("dehumanising", DEHUMANISING),
-        ("sexual", SEXUAL), ("spam_words", SPAM_WORDS), ("url", frozenset({URL_TOKEN})), ("hate_verb", HATE_VERBS),
-    ):
-        for word in words:
-            table[word] = (*table.get(word, ()), name)
-    return table
-
-
-_WORD_FEATURES = _word_features()
+# Each word's categories as bits. The first eight are counted as they are; the others feed
+# the compositional features.
 _TARGETABLE = INSULTING | PROFANE | SLURS
 _NEGATIVE = INSULTING | DEHUMANISING | SLURS | PROFANE
 _HOSTILE_ACTS = HATE_VERBS | THREAT_VERBS
+_COUNTED: tuple[tuple[str, frozenset[str]], ...] = (
+    ("profane", PROFANE), ("insulting", INSULTING), ("slur", SLURS), ("dehumanising", DEHUMANISING),
+    ("sexual", SEXUAL), ("spam_words", SPAM_WORDS), ("url", frozenset({URL_TOKEN})), ("hate_verb", HATE_VERBS),
+)
+_CATEGORIES: tuple[tuple[str, frozenset[str]], ...] = (
+    *_COUNTED,
+    ("identity", IDENTITY), ("threat_verb", THREAT_VERBS), ("threat_agent", THREAT_AGENTS),
+    ("second_person", SECOND_PERSON), ("targetable", _TARGETABLE), ("negative", _NEGATIVE),
+    ("hostile", _HOSTILE_ACTS),
+)
+BIT: dict[str, int] = {name: 1 << i for i, (name, _) in enumerate(_CATEGORIES)}
+_BITS: dict[str, int] = {}
+for _name, _members in _CATEGORIES:
+    for _word in _members:
+        _BITS[_word] = _BITS.get(_word, 0) | BIT[_name]
+
+
+def word_bits(word: str) -> int:
+    """The lexicon categories ``word`` belongs to, as bits of :data:`BIT`."""
+    return _BITS.get(word, 0)
+
+
+def word_digit_runs(word: str) -> int:
+    """How many runs of five or more digits ``word`` holds (phone numbers and codes, not
+    years); a text's count is the sum of its words'."""
+    return len(_DIGITS_RE.findall(word)) if len(word) >= 5 else 0
+
+
+def batch_features(bits: IntArray, digit_runs: IntArray, doc_ptr: IntArray) -> FloatArray:
+    """The lexicon features of a batch of texts, one row per text, from ``bits`` and
+    ``digit_runs`` of every word of every text in order (``doc_ptr``: where each text's words
+    begin, and the last text's end). Counts are log1p-scaled:
+
+    - one count per word list (profane, insulting, slur, ...) and per run of 5+ digits;
+    - targeted_insult: insulting, profane or slur words within 3 words of "you";
+    - threat_pattern: violent verbs with an agent or modal ("someone", "should", "I'll") in
+      the 5 words before; threat_at_you: of those, ones with "you" in the 3 words after;
+    - identity_negative / identity_hate: negative words / hateful or violent verbs within 5
+      words of an identity word; identity_mention_only: an identity word and none of those
+      (nor a slur).
+
+    tests/test_features.py holds the same definitions written word by word and checks them.
+    """
+    n_docs = len(doc_ptr) - 1
+    lengths = np.diff(doc_ptr)
+    doc = np.repeat(np.arange(n_docs), lengths)
+    start = np.repeat(doc_ptr[:-1], lengths)
+    end = np.repeat(doc_ptr[1:], lengths)
+
+    def has(name: str) -> np.ndarray[Any, Any]:
+        return np.asarray(bits & BIT[name] != 0)
+
+    def per_doc(mask: np.ndarray[Any, Any]) -> IntArray:
+        return np.bincount(doc[mask], minlength=n_docs)
+
+    def near(a: str, b: str, window: int) -> IntArray:
+        # Words within ``window`` of an ``a`` word (inside its own text) that are ``b`` words.
+        pos = np.flatnonzero(has(a))
+        if not pos.size:
+            return np.zeros(n_docs, dtype=np.int64)
+        marks = np.zeros(len(bits) + 1, dtype=np.int64)
+        np.add.at(marks, np.maximum(pos - window, start[pos]), 1)
+        np.add.at(marks, np.minimum(pos + window + 1, end[pos]), -1)
+        return per_doc((np.cumsum(marks[:-1]) > 0) & has(b))
+
+    count = {name: per_doc(has(name)) for name, _ in _COUNTED}
+    count["digits"] = np.bincount(doc, weights=digit_runs, minlength=n_docs).astype(np.int64)
+    count["targeted_insult"] = near("second_person", "targetable", 3)
+    verbs = np.flatnonzero(has("threat_verb"))
+    agents = np.concatenate(([0], np.cumsum(has("threat_agent"))))
+    readers = np.concatenate(([0], np.cumsum(has("second_person"))))
+    agent_before = agents[verbs] - agents[np.maximum(verbs - 5, start[verbs])] > 0
+    reader_after = readers[np.minimum(verbs + 4, end[verbs])] - readers[verbs + 1] > 0
+    count["threat_pattern"] = np.bincount(doc[verbs[agent_before]], minlength=n_docs)
+    count["threat_at_you"] = np.bincount(doc[verbs[agent_before & reader_after]], minlength=n_docs)
+    identity = per_doc(has("identity"))
+    count["identity_negative"] = near("identity", "negative", 5)
+    count["identity_hate"] = near("identity", "hostile", 5)
+    hostile = (count["identity_negative"] > 0) | (count["identity_hate"] > 0) | (count["slur"] > 0)
+    count["identity_mention_only"] = ((identity > 0) & ~hostile).astype(np.int64)
+    counts = np.column_stack([np.asarray(count[name], dtype=np.int64) for name in FEATURES]).reshape(n_docs, len(FEATURES))
+    # math.log1p of each count (numpy's log1p may differ from it in the last bit).
+    log1p = np.array([math.log1p(k) for k in range(int(counts.max(initial=0)) + 1)])
+    return np.asarray(log1p[counts], dtype=np.float64)
+
+
+def texts_features(texts: Sequence[str]) -> FloatArray:
+    """:func:`batch_features` of normalised texts (words joined by spaces)."""
+    words = [t.split() for t in texts]
+    flat = [w for ws in words for w in ws]
+    doc_ptr = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum([len(ws) for ws in words], out=doc_ptr[1:])
+    bits = np.array([word_bits(w) for w in flat], dtype=np.int64)
+    digit_runs = np.array([word_digit_runs(w) for w in flat], dtype=np.int64)
+    return batch_features(bits, digit_runs, doc_ptr)
 
 
 def features_of(text: str) -> list[float]:
-    """The lexicon features of one normalised text (words joined by single spaces)."""
-    tokens = text.split()
-    count = dict.fromkeys(FEATURES, 0)
-    for t in tokens:
-        for name in _WORD_FEATURES.get(t, ()):
-            count[name] += 1
-    count["digits"] = len(_DIGITS_RE.findall(text))
-    count["targeted_insult"] = _near(tokens, SECOND_PERSON, _TARGETABLE, 3)
-    count["threat_pattern"], count["threat_at_you"] = _threat(tokens)
-    identity = sum(t in IDENTITY for t in tokens)
-    count["identity_negative"] = _near(tokens, IDENTITY, _NEGATIVE, 5)
-    count["identity_hate"] = _near(tokens, IDENTITY, _HOSTILE_ACTS, 5)
-    hostile = count["identity_negative"] or count["identity_hate"] or count["slur"]
-    count["identity_mention_only"] = int(identity > 0 and not hostile)
-    return [math.log1p(count[name]) for name in FEATURES]
+    """The lexicon features of one normalised text, in the order of :data:`FEATURES`."""
+    return [float(v) for v in texts_features([text])[0]]
 
 
 class LexiconBlock:
@@ -241,8 +293,7 @@ class LexiconBlock:
         return self.transform(texts)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        rows = np.asarray([features_of(t) for t in texts], dtype=np.float64).reshape(len(texts), len(FEATURES))
-        return sp.csr_matrix(rows * self.scale)
+        return sp.csr_matrix(texts_features(texts) * self.scale)
 
     @property
     def size(self) -> int:
@@ -251,81 +302,3 @@ class LexiconBlock:
     @property
     def vocabulary(self) -> dict[str, int]:
         return {}
-
-
-# The same features for a whole batch at once, from per-word category bits (see
-# civility.model.tokens, which keeps each distinct word's bits): numpy over the batch's words
-# instead of Python over each text. A test checks it equals features_of to the bit.
-_COUNTED = ("profane", "insulting", "slur", "dehumanising", "sexual", "spam_words", "url", "hate_verb")
-_CATEGORIES: tuple[tuple[str, frozenset[str]], ...] = (
-    *((name, frozenset(w for w, names in _WORD_FEATURES.items() if name in names)) for name in _COUNTED),
-    ("identity", IDENTITY), ("threat_verb", THREAT_VERBS), ("threat_agent", THREAT_AGENTS),
-    ("second_person", SECOND_PERSON), ("targetable", _TARGETABLE), ("negative", _NEGATIVE),
-    ("hostile", _HOSTILE_ACTS),
-)
-BIT: dict[str, int] = {name: 1 << i for i, (name, _) in enumerate(_CATEGORIES)}
-
-
-_BITS: dict[str, int] = {}
-for _name, _members in _CATEGORIES:
-    for _word in _members:
-        _BITS[_word] = _BITS.get(_word, 0) | BIT[_name]
-
-
-def word_bits(word: str) -> int:
-    """The lexicon categories ``word`` belongs to, as bits of :data:`BIT`."""
-    return _BITS.get(word, 0)
-
-
-def word_digit_runs(word: str) -> int:
-    """What ``_DIGITS_RE`` finds in ``word`` (words are joined by spaces, so a text's count
-    is the sum of its words')."""
-    return len(_DIGITS_RE.findall(word)) if len(word) >= 5 else 0
-
-
-def batch_features(bits: np.ndarray[Any, Any], digit_runs: np.ndarray[Any, Any], doc_ptr: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-    """:func:`features_of` for every text of a batch: ``bits`` and ``digit_runs`` per word of
-    all texts in order, ``doc_ptr`` where each text's words begin (and the last ends)."""
-    n_docs = len(doc_ptr) - 1
-    lengths = np.diff(doc_ptr)
-    doc = np.repeat(np.arange(n_docs), lengths)
-    start = np.repeat(doc_ptr[:-1], lengths)
-    end = np.repeat(doc_ptr[1:], lengths)
-
-    def has(name: str) -> np.ndarray[Any, Any]:
-        return np.asarray(bits & BIT[name] != 0)
-
-    def per_doc(mask: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        return np.bincount(doc[mask], minlength=n_docs)
-
-    def near(a: str, b: str, window: int) -> np.ndarray[Any, Any]:
-        # Words within ``window`` of an ``a`` word (inside its own text) that are ``b`` words.
-        pos = np.flatnonzero(has(a))
-        if not pos.size:
-            return np.zeros(n_docs, dtype=np.int64)
-        marks = np.zeros(len(bits) + 1, dtype=np.int64)
-        np.add.at(marks, np.maximum(pos - window, start[pos]), 1)
-        np.add.at(marks, np.minimum(pos + window + 1, end[pos]), -1)
-        return per_doc((np.cumsum(marks[:-1]) > 0) & has(b))
-
-    count = {name: per_doc(has(name)) for name in _COUNTED}
-    count["digits"] = np.bincount(doc, weights=digit_runs, minlength=n_docs).astype(np.int64)
-    count["targeted_insult"] = near("second_person", "targetable", 3)
-    # A violent verb with an agent or modal in the 5 words before it (a threat pattern), and
-    # the reader among the 3 words after it (aimed at you).
-    verbs = np.flatnonzero(has("threat_verb"))
-    agents = np.concatenate(([0], np.cumsum(has("threat_agent"))))
-    readers = np.concatenate(([0], np.cumsum(has("second_person"))))
-    agent_before = agents[verbs] - agents[np.maximum(verbs - 5, start[verbs])] > 0
-    reader_after = readers[np.minimum(verbs + 4, end[verbs])] - readers[verbs + 1] > 0
-    count["threat_pattern"] = np.bincount(doc[verbs[agent_before]], minlength=n_docs)
-    count["threat_at_you"] = np.bincount(doc[verbs[agent_before & reader_after]], minlength=n_docs)
-    identity = per_doc(has("identity"))
-    count["identity_negative"] = near("identity", "negative", 5)
-    count["identity_hate"] = near("identity", "hostile", 5)
-    hostile = (count["identity_negative"] > 0) | (count["identity_hate"] > 0) | (count["slur"] > 0)
-    count["identity_mention_only"] = ((identity > 0) & ~hostile).astype(np.int64)
-    counts = np.column_stack([np.asarray(count[name], dtype=np.int64) for name in FEATURES]).reshape(n_docs, len(FEATURES))
-    # math.log1p, as features_of uses (numpy's may differ in the last bit).
-    log1p = np.array([math.log1p(k) for k in range(int(counts.max(initial=0)) + 1)])
-    return np.asarray(log1p[counts])
