@@ -593,3 +593,25 @@ def test_cors_is_off_by_default(server: Subprocess) -> None:
         headers={"Origin": "https://news.example", "Access-Control-Request-Method": "POST"},
     )
     assert "access-control-allow-origin" not in r.headers
+
+
+def test_metrics_sum_every_worker_with_several(tmp_path: Path) -> None:
+    # Requests land on either worker; /metrics must count all of them whichever answers.
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = {"database_url": f"sqlite:///{tmp_path / 'api.db'}", "require_key": "false"}
+    route = "/v1alpha1/comments:analyze"
+    with Subprocess(tmp_path, settings, args=("--workers", "2")) as live:
+        def one(i: int) -> int:
+            body = analyze_body(f"comment number {i}", "TOXICITY")
+            return httpx.post(live.base + route, json=body, timeout=30).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(one, range(60)))
+        assert codes == [200] * 60
+        pattern = rf'civility_http_requests_total\{{code="200",route="{route}"\}} (\S+)'
+        for _ in range(6):
+            text = httpx.get(live.base + "/metrics", timeout=30).text
+            found = re.search(pattern, text)
+            assert found is not None, text[:2000]
+            assert float(found.group(1)) == 60

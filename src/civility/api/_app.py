@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, MutableMapping
 from pathlib import Path
@@ -21,6 +22,7 @@ from prometheus_client import (
     Counter,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 from pydantic.json_schema import models_json_schema
 from starlette.concurrency import run_in_threadpool
@@ -81,6 +83,15 @@ class Metrics:
             buckets=tuple(i / 10 for i in range(1, 11)),
             registry=self.registry,
         )
+
+    def exposition(self) -> bytes:
+        """The text /metrics serves: this process's metrics, or every worker's summed when
+        ``civility serve --workers N`` runs Prometheus client's multiprocess mode."""
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+            return bytes(generate_latest(registry))
+        return bytes(generate_latest(self.registry))
 
     def observe_scores(self, values: Mapping[str, float]) -> None:
         for attribute, value in values.items():
@@ -360,9 +371,9 @@ def create_app(
     async def healthz() -> Response:
         return _json({"status": "ok", "model_version": scorer.version}, pretty=False)
 
-    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics of this worker.")
+    @app.get("/metrics", tags=["ops"], summary="Prometheus metrics (of all workers, with --workers N).")
     async def prometheus() -> Response:
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @app.exception_handler(CivilityError)
     async def civility_error(request: Request, exc: CivilityError) -> Response:

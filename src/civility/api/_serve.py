@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import copy
 import os
+import shutil
+import tempfile
 from typing import Any
 
 from civility.settings import ENV_PREFIX, SETTINGS, Settings
 
 GRACEFUL_SECONDS = 30
+MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def app_from_environment() -> Any:
@@ -50,14 +53,25 @@ def serve(settings: Settings, factory: str = API_ONLY) -> None:
         os.environ[ENV_PREFIX + s.name.upper()] = (
             str(value).lower() if isinstance(value, bool) else str(value)
         )
-    uvicorn.run(
-        factory,
-        factory=True,
-        host=settings.host,
-        port=settings.port,
-        workers=settings.workers if settings.workers > 1 else None,
-        access_log=False,
-        log_config=log_config(),
-        timeout_graceful_shutdown=GRACEFUL_SECONDS,
-        server_header=False,
-    )
+    # With several workers, Prometheus client's multiprocess mode: each worker writes its
+    # counters to files in one folder and /metrics sums them, whichever worker answers.
+    metrics_dir = None
+    if settings.workers > 1 and not os.environ.get(MULTIPROC_DIR):
+        metrics_dir = tempfile.mkdtemp(prefix="civility-metrics-")
+        os.environ[MULTIPROC_DIR] = metrics_dir
+    try:
+        uvicorn.run(
+            factory,
+            factory=True,
+            host=settings.host,
+            port=settings.port,
+            workers=settings.workers if settings.workers > 1 else None,
+            access_log=False,
+            log_config=log_config(),
+            timeout_graceful_shutdown=GRACEFUL_SECONDS,
+            server_header=False,
+        )
+    finally:
+        if metrics_dir is not None:
+            os.environ.pop(MULTIPROC_DIR, None)
+            shutil.rmtree(metrics_dir, ignore_errors=True)
