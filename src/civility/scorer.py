@@ -166,11 +166,11 @@ class Scorer:
             probs = self.probabilities([self.normalize_text(t) for t in texts])
             found = None
         version = self.version
+        rows = probs[:, [columns[a] for a in wanted]].tolist() if len(texts) else []
         out = []
-        for i in range(len(texts)):
-            values = {a: float(probs[i, columns[a]]) for a in wanted}
+        for i, row in enumerate(rows):
             span_map = {a: found[i][columns[a]] for a in wanted} if found is not None else {}
-            out.append(Scores(values=values, spans=span_map, model_version=version))
+            out.append(Scores(values=dict(zip(wanted, row, strict=True)), spans=span_map, model_version=version))
         return out
 
     def _spans(
