@@ -203,3 +203,18 @@ def test_a_model_that_has_scored_still_pickles() -> None:
     assert model._counter is not None
     copy = pickle.loads(pickle.dumps(model))
     assert np.array_equal(copy.predict_proba(MODEL_TEXTS), before)
+
+
+def test_threads_scoring_at_once_get_the_features_of_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The server scores from a thread pool; the word table is shared and locked (a small
+    # table, so that it also starts again while other threads count).
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setattr(tokens, "MAX_WORDS", 60)
+    blocks, preprocess = _model("ngram_view")
+    counter = tokens.TokenFeatures(blocks, WORD_VIEWS["ngram_view"])
+    parts = [[f"{t} word{i} other{i % 7}" for t in MODEL_TEXTS] for i in range(80)]
+    expected = [block_features(blocks, p, preprocess=preprocess) for p in parts]
+    with ThreadPoolExecutor(8) as pool:
+        got = list(pool.map(counter.transform, parts))
+    assert all(_same(g, e) for g, e in zip(got, expected, strict=True))
