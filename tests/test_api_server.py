@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -615,3 +616,26 @@ def test_metrics_sum_every_worker_with_several(tmp_path: Path) -> None:
             found = re.search(pattern, text)
             assert found is not None, text[:2000]
             assert float(found.group(1)) == 60
+
+
+def test_several_workers_spend_from_one_quota(tmp_path: Path) -> None:
+    # Per-key buckets live in the database: two workers together allow the quota, not twice it.
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = {
+        "database_url": f"sqlite:///{tmp_path / 'api.db'}",
+        "require_key": "false",
+        "rate_limit_per_minute": "20",
+    }
+    route = "/v1alpha1/comments:analyze"
+    with Subprocess(tmp_path, settings, args=("--workers", "2")) as live:
+        def one(i: int) -> int:
+            body = analyze_body(f"comment number {i}", "TOXICITY")
+            return httpx.post(live.base + route, json=body, timeout=30).status_code
+
+        started = time.monotonic()
+        with ThreadPoolExecutor(8) as pool:
+            codes = list(pool.map(one, range(60)))
+        refilled = (time.monotonic() - started) * 20 / 60
+        assert set(codes) == {200, 429}
+        assert 20 <= codes.count(200) <= 20 + refilled + 1

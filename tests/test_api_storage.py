@@ -89,3 +89,14 @@ def test_purge_deletes_comments_older_than_the_retention(storage: SqlStorage) ->
         )
     assert storage.purge(30) == 1
     assert storage.stored_texts() == ["recent text"]
+
+
+def test_request_buckets_are_spent_refilled_and_kept_per_key(storage: SqlStorage) -> None:
+    t = 1_000_000.0
+    assert [storage.take_token("k", 3, now=t) for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert storage.take_token("k", 3, now=t) == 20.0  # one request every 20 s at 3 a minute
+    assert storage.take_token("other", 3, now=t) == 0.0
+    assert storage.take_token("k", 3, now=t + 21) == 0.0
+    assert storage.take_token("k", 3, now=t + 21) > 0
+    # A long pause fills the bucket to its size, not beyond.
+    assert [storage.take_token("k", 3, now=t + 900) for _ in range(4)] == [0.0, 0.0, 0.0, 20.0]

@@ -1,5 +1,7 @@
-"""Per-key token buckets (per worker process): ``rate_limit_per_minute`` requests a minute,
-bursts up to the same number."""
+"""Per-key token buckets: ``rate_limit_per_minute`` requests a minute, bursts up to the same
+number. One server process keeps them in memory (``RateLimiter``); with several worker
+processes they live in the database, where every worker spends from the same bucket
+(``SharedRateLimiter``)."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 
 class RateLimiter:
@@ -30,3 +33,20 @@ class RateLimiter:
                 return 0.0
             self._buckets[who] = (tokens, now)
             return max(1.0, math.ceil((1.0 - tokens) / rate))
+
+
+class _Buckets(Protocol):
+    def take_token(self, who: str, per_minute: int, now: float | None = None) -> float: ...
+
+
+class SharedRateLimiter:
+    """The same buckets, kept by ``storage`` for every worker process."""
+
+    def __init__(self, per_minute: int, storage: _Buckets) -> None:
+        self.per_minute = per_minute
+        self.storage = storage
+
+    def take(self, who: str) -> float:
+        if self.per_minute <= 0:
+            return 0.0
+        return self.storage.take_token(who, self.per_minute)

@@ -15,7 +15,7 @@ from civility import attributes as attrs
 from civility.api._calibration import Calibrations
 from civility.api._errors import ApiError, invalid
 from civility.api._offsets import Plain, Utf16, plain, strip_html
-from civility.api._ratelimit import RateLimiter
+from civility.api._ratelimit import RateLimiter, SharedRateLimiter
 from civility.api._schema import (
     AnalyzeCommentRequest,
     ScoreRequest,
@@ -82,7 +82,12 @@ class Service:
         self.policy = policy
         self.storage = storage
         self.calibrations = Calibrations(storage)
-        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        # Several worker processes share one database, so they share its buckets too.
+        self.limiter: RateLimiter | SharedRateLimiter = (
+            SharedRateLimiter(settings.rate_limit_per_minute, storage)
+            if settings.workers > 1
+            else RateLimiter(settings.rate_limit_per_minute)
+        )
 
     # ---------------------------------------------------------------- keys and quota
 

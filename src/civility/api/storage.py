@@ -10,7 +10,9 @@ is shown once, at creation.
 from __future__ import annotations
 
 import hashlib
+import math
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -69,6 +71,7 @@ class ApiStorage(Protocol):
     ) -> None: ...
     def stored_texts(self) -> list[str]: ...
     def purge(self, retention_days: int) -> int: ...
+    def take_token(self, who: str, per_minute: int, now: float | None = None) -> float: ...
 
 
 def hash_key(key: str) -> str:
@@ -104,16 +107,17 @@ class SqlStorage:
             raise InvalidInput(f"database_url {url!r} is not usable: {exc}") from exc
         if url.startswith("sqlite") and ":memory:" not in url:
             sa.event.listen(self.engine, "connect", _sqlite_wal)
-        from civility.store._models import API_KEYS, FEEDBACK, STORED_COMMENTS
+        from civility.store._models import API_KEYS, FEEDBACK, RATE_BUCKETS, STORED_COMMENTS
 
+        tables = (API_KEYS, FEEDBACK, STORED_COMMENTS, RATE_BUCKETS)
         if prefix:  # a namespace of their own, outside the migrated schema
             md = sa.MetaData()
-            self.keys, self.feedback, self.comments = (
-                t.to_metadata(md, name=prefix + t.name) for t in (API_KEYS, FEEDBACK, STORED_COMMENTS)
+            self.keys, self.feedback, self.comments, self.buckets = (
+                t.to_metadata(md, name=prefix + t.name) for t in tables
             )
         else:
             md = API_KEYS.metadata
-            self.keys, self.feedback, self.comments = API_KEYS, FEEDBACK, STORED_COMMENTS
+            self.keys, self.feedback, self.comments, self.buckets = tables
         self.metadata = md
 
     def create_all(self) -> SqlStorage:
@@ -128,13 +132,13 @@ class SqlStorage:
         return self
 
     def drop_all(self) -> None:
-        """Drop the server's three tables (tests use it)."""
+        """Drop the server's tables (tests use it)."""
         self._run(lambda: self.metadata.drop_all(self.engine, tables=self._tables))
         self.engine.dispose()
 
     @property
     def _tables(self) -> list[sa.Table]:
-        return [self.keys, self.feedback, self.comments]
+        return [self.keys, self.feedback, self.comments, self.buckets]
 
     def _run(self, fn: Callable[[], T]) -> T:
         try:
@@ -237,3 +241,31 @@ class SqlStorage:
         with self.engine.begin() as c:
             result = self._run(lambda: c.execute(stmt))
         return int(result.rowcount or 0)
+
+    def take_token(self, who: str, per_minute: int, now: float | None = None) -> float:
+        """Spend one request of ``who`` from a token bucket kept in the database, so that
+        every worker process spends from the same one (``per_minute`` a minute, bursts up to
+        the same number). Returns 0 when allowed, else the seconds to wait.
+
+        The spend is one conditional UPDATE, atomic on SQLite and PostgreSQL alike."""
+        now = time.time() if now is None else now
+        rate = per_minute / 60.0
+        b = self.buckets
+        refilled = b.c.tokens + (now - b.c.updated_at) * rate
+        available = sa.case((refilled > float(per_minute), float(per_minute)), else_=refilled)
+        spend = b.update().where(b.c.key_name == who, available >= 1.0).values(tokens=available - 1.0, updated_at=now)
+        for _ in range(2):
+            with self.engine.begin() as c:
+                if self._run(lambda: c.execute(spend)).rowcount == 1:
+                    return 0.0
+                row = self._run(lambda: c.execute(sa.select(b.c.tokens, b.c.updated_at).where(b.c.key_name == who)).first())
+            if row is not None:
+                tokens = min(float(per_minute), row.tokens + (now - row.updated_at) * rate)
+                return float(max(1.0, math.ceil((1.0 - tokens) / rate)))
+            try:  # the key's first request: a full bucket, less this one
+                with self.engine.begin() as c:
+                    c.execute(b.insert().values(key_name=who, tokens=float(per_minute) - 1.0, updated_at=now))
+                return 0.0
+            except IntegrityError:  # another worker made it first: spend from it
+                continue
+        raise StorageError(f"Store error: the request bucket of {who!r} could not be updated.")

@@ -186,7 +186,8 @@ class LoginFailure(Base):
 
 
 # The HTTP server's tables (civility.api.storage): API keys as sha256 digests, feedback pairs
-# from SuggestCommentScore, and analysed comments when doNotStore is false.
+# from SuggestCommentScore, analysed comments when doNotStore is false, and the per-key
+# request buckets that every worker process spends from.
 API_KEYS = Table(
     "api_keys",
     Base.metadata,
@@ -216,4 +217,11 @@ STORED_COMMENTS = Table(
     Column("text", Text, nullable=False),
     Column("scores", JSON, nullable=False),
     Column("created_at", DateTime, nullable=False, index=True),
+)
+RATE_BUCKETS = Table(
+    "rate_buckets",
+    Base.metadata,
+    Column("key_name", String(200), primary_key=True),
+    Column("tokens", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),  # seconds since the epoch
 )
