@@ -218,3 +218,15 @@ def test_threads_scoring_at_once_get_the_features_of_one_at_a_time(monkeypatch: 
     with ThreadPoolExecutor(8) as pool:
         got = list(pool.map(counter.transform, parts))
     assert all(_same(g, e) for g, e in zip(got, expected, strict=True))
+
+
+def test_two_word_blocks_keep_their_own_bigram_columns() -> None:
+    first = FeatureBlock("w1", {"analyzer": "word", "ngram_range": (1, 2), "lowercase": False, "token_pattern": r"\S+"})
+    second = FeatureBlock("w2", {"analyzer": "word", "ngram_range": (2, 2), "lowercase": False,
+                                 "token_pattern": r"\S+", "max_features": 7})
+    first.fit(TRAIN)
+    second.fit(MODEL_TRAIN)
+    blocks: list[FeatureBlock | LexiconBlock] = [first, second]
+    counter = tokens.TokenFeatures(blocks, lambda w: w)
+    for part in (MODEL_TEXTS, TEXTS, MODEL_TRAIN):
+        assert _same(counter.transform(part), block_features(blocks, part, preprocess=None))

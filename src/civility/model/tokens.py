@@ -31,6 +31,7 @@ from civility.model.lexicon import LexiconBlock
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 
 MAX_WORDS = 100_000
+_PICKLED = ("blocks", "view", "_bigram_parts", "_bigram_keys", "_bigram_columns")
 
 
 class _Column:
@@ -79,13 +80,17 @@ class TokenFeatures:
     def __init__(self, blocks: Sequence[Any], view: Callable[[str], str | None]) -> None:
         self.blocks = list(blocks)
         self.view = view
+        # Bigram columns per word block: the words of a bigram become parts (ids), and a pair
+        # of parts one sorted int64 key.
         self._bigram_parts: dict[str, int] = {}
-        keys: list[int] = []
-        columns: list[int] = []
-        for block in self.blocks:
+        self._bigram_keys: dict[int, IntArray] = {}
+        self._bigram_columns: dict[int, IntArray] = {}
+        parts = self._bigram_parts
+        for k, block in enumerate(self.blocks):
             if isinstance(block, LexiconBlock) or block.vectorizer().analyzer != "word":
                 continue
-            parts = self._bigram_parts
+            keys: list[int] = []
+            columns: list[int] = []
             for term, column in block.vocabulary.items():
                 pair = term.split(" ")
                 if len(pair) == 2:
@@ -93,16 +98,15 @@ class TokenFeatures:
                     b = parts.setdefault(pair[1], len(parts))
                     keys.append(a * (1 << 32) + b)
                     columns.append(column)
-        order = np.argsort(keys)
-        self._bigram_keys = np.asarray(keys, dtype=np.int64)[order]
-        self._bigram_columns = np.asarray(columns, dtype=np.int64)[order]
+            order = np.argsort(keys)
+            self._bigram_keys[k] = np.asarray(keys, dtype=np.int64)[order]
+            self._bigram_columns[k] = np.asarray(columns, dtype=np.int64)[order]
         self._lock = threading.Lock()  # the server scores from several threads
         self._reset()
 
     def __getstate__(self) -> dict[str, Any]:
         # A pickled model (a process pool, Spark) carries no lock and starts with an empty table.
-        state = {k: v for k, v in self.__dict__.items() if k in ("blocks", "view", "_bigram_parts", "_bigram_keys", "_bigram_columns")}
-        return state
+        return {k: v for k, v in self.__dict__.items() if k in _PICKLED}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
@@ -208,15 +212,16 @@ class TokenFeatures:
             hit = unigram >= 0
             rows.append(doc[hit])
             cols.append(unigram[hit])
-        if high >= 2 and len(seen) > 1 and self._bigram_keys.size:
+        bigram_keys, bigram_columns = self._bigram_keys[k], self._bigram_columns[k]
+        if high >= 2 and len(seen) > 1 and bigram_keys.size:
             part = self._part.array[seen]
             a, b = part[:-1], part[1:]
             pair = (doc[:-1] == doc[1:]) & (a >= 0) & (b >= 0)
             keys = a[pair] * (1 << 32) + b[pair]
-            at = np.minimum(np.searchsorted(self._bigram_keys, keys), len(self._bigram_keys) - 1)
-            hit = self._bigram_keys[at] == keys
+            at = np.minimum(np.searchsorted(bigram_keys, keys), len(bigram_keys) - 1)
+            hit = bigram_keys[at] == keys
             rows.append(doc[:-1][pair][hit])
-            cols.append(self._bigram_columns[at[hit]])
+            cols.append(bigram_columns[at[hit]])
         return _count_matrix(rows, cols, n_docs, block.size)
 
     def _char_counts(self, k: int, block: Any, seen: IntArray, doc: IntArray, n_docs: int) -> sp.csr_matrix:
