@@ -1,5 +1,6 @@
 """The store's tables, and the HTTP server's (``api_keys``, ``feedback``, ``stored_comments``,
-plain Core tables that civility.api.storage reads and writes): one schema, migrated by Alembic.
+``rate_buckets``: plain Core tables that civility.api.storage reads and writes): one schema,
+migrated by Alembic.
 
 A comment's natural key is (thread, key): the source's comment id, or a content hash when the
 source has none; a thread's is (site, key). Imports rely on both to add nothing twice.
