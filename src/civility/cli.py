@@ -151,12 +151,11 @@ def serve(
 
         settings = replace(settings, secret_key=secrets.token_hex(32))
     # Create and migrate the database here, once, before the workers start: they then find it
-    # at head instead of racing each other to migrate it; a bad URL fails before binding.
-    from civility.api import SqlStorage
+    # at head instead of racing each other to migrate it; a bad URL fails before binding. The
+    # store's migrations create the API server's tables too.
     from civility.store import Store
 
     Store.open(settings.database_url).close()
-    SqlStorage(settings.database_url).create_all()
     run_server(settings, factory="civility.web._server:app_from_environment")
 
 
