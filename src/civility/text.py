@@ -57,8 +57,12 @@ _URL_RE = re.compile(
     r"(?:https?://|www\.)\S+|\b[\w.-]+\.(?:com|org|net|ly|io|co|info|biz|ru|uk|de|tk|gl|be)(?:/\S*)?\b",
     re.IGNORECASE,
 )
-# Cheap tests that a text may hold a URL or a mention at all (most comments hold neither).
-_URL_HINT_RE = re.compile(r"://|www\.|\.(?:com|org|net|ly|io|co|info|biz|ru|uk|de|tk|gl|be)", re.IGNORECASE)
+# A cheap test that a lower-cased text may hold a URL at all (most comments hold none).
+_DOMAIN_HINT_RE = re.compile(r"\.(?:com|org|net|ly|io|co|info|biz|ru|uk|de|tk|gl|be)")
+
+
+def _may_hold_url(lowered: str) -> bool:
+    return "://" in lowered or "www." in lowered or _DOMAIN_HINT_RE.search(lowered) is not None
 _MENTION_RE = re.compile(r"(?<![\w@])@\w+")
 _ENTITY_RE = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{1,6}|#x[0-9a-fA-F]{1,6});")
 # A word: letters, digits and the symbols that stand in for letters, with an apostrophe inside.
@@ -196,7 +200,7 @@ def _raw_tokens(folded: str) -> list[tuple[str, int, int, str]]:
     """(kind, begin, end, text) over the folded string; kind is url, user, word."""
     taken: list[tuple[int, int, str]] = []
     regexes = (
-        ("url", _URL_RE if _URL_HINT_RE.search(folded) else None),
+        ("url", _URL_RE if _may_hold_url(folded) else None),
         ("user", _MENTION_RE if "@" in folded else None),
         ("skip", _ENTITY_RE if "&" in folded else None),
     )
@@ -252,11 +256,9 @@ def normalize(text: str, vocabulary: Container[str] | None = None) -> Normalized
     words: list[str] = []
     begins: list[int] = []
     ends: list[int] = []
-    plain = _RUN_RE.search
     for kind, b, e, raw in _join_spaced(_raw_tokens(folded), folded):
         if kind == "word":
-            # normalize_word's own fast path, inlined: most words need nothing undone.
-            norm = raw if raw.isalpha() and not plain(raw) else normalize_word(raw, vocabulary)
+            norm = normalize_word(raw, vocabulary)
             if not norm:
                 continue
         else:
@@ -274,13 +276,11 @@ _SPACED_RE = re.compile(
     r"(?<![\w*#%@$|])[\w*#%@$|][ .\-]{1,2}[\w*#%@$|][ .\-]{1,2}[\w*#%@$|](?![\w*#%@$|])", re.ASCII
 )
 _SPACED_HINT_RE = re.compile(r"[ .\-][\w*#%@$|][ .\-]{1,2}[\w*#%@$|](?![\w*#%@$|])", re.ASCII)
-# _URL_HINT_RE for lower-cased text.
-_DOMAIN_HINT_RE = re.compile(r"\.(?:com|org|net|ly|io|co|info|biz|ru|uk|de|tk|gl|be)")
 
 
 def _plain_ascii(low: str) -> bool:
     """True when lower-cased ASCII ``low`` holds no URL, mention, entity or spaced letters."""
-    if "@" in low or "&" in low or "://" in low or "www." in low or _DOMAIN_HINT_RE.search(low):
+    if "@" in low or "&" in low or _may_hold_url(low):
         return False
     return not (_SPACED_HINT_RE.search(low) and _SPACED_RE.search(low))
 
