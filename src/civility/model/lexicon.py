@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
@@ -156,9 +156,13 @@ def _ngram_word(word: str) -> str | None:
     return IDENTITY_TOKEN if word in IDENTITY else word
 
 
+def _view(text: str, word_view: Callable[[str], str | None]) -> str:
+    return " ".join(v for t in text.split() if (v := word_view(t)) is not None)
+
+
 def strip_artefacts(text: str) -> str:
     """``text`` (normalised) without source-artefact tokens."""
-    return " ".join(t for t in text.split() if t not in _ARTEFACT_SET)
+    return _view(text, _without_artefacts)
 
 
 def ngram_view(text: str) -> str:
@@ -166,7 +170,7 @@ def ngram_view(text: str) -> str:
     identity word replaced by one placeholder, so that no group's name carries weight of its
     own (attacks are learnt as patterns around any group; the lexicon block still sees the
     words themselves)."""
-    return " ".join(v for t in text.split() if (v := _ngram_word(t)) is not None)
+    return _view(text, _ngram_word)
 
 
 # The same views word by word (None: the word is left out), by preprocessor name.

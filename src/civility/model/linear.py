@@ -32,6 +32,7 @@ from civility.model.tokens import TokenFeatures, supported
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
+
 @dataclass
 class FeatureBlock:
     """One vectorizer's settings and fitted state."""
