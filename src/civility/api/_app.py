@@ -40,6 +40,7 @@ from civility.api._schema import (
     ThreadRequest,
     parse,
 )
+from civility.api._serve import MULTIPROC_DIR
 from civility.api._service import Service
 from civility.api.storage import ApiStorage, SqlStorage
 from civility.errors import CivilityError
@@ -87,7 +88,7 @@ class Metrics:
     def exposition(self) -> bytes:
         """The text /metrics serves: this process's metrics, or every worker's summed when
         ``civility serve --workers N`` runs Prometheus client's multiprocess mode."""
-        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        if os.environ.get(MULTIPROC_DIR):
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
             return bytes(generate_latest(registry))
