@@ -125,10 +125,8 @@ def test_the_attribute_filter_lists_a_comment_under_every_attribute_it_was_held_
     )
 
 
-def _alembic(store: Store, direction: str, revision: str) -> None:
-    from alembic import command
-
-    with store.engine.begin() as connection:
+def _alembic(engine: sa.Engine, direction: str, revision: str) -> None:
+    with engine.begin() as connection:
         getattr(command, direction)(alembic_config(connection), revision)
 
 
@@ -139,11 +137,11 @@ def test_migration_0002_backfills_flags_from_the_policy_decisions(store: Store) 
         written = conn.execute(sa.text(flags)).all()
     assert len(written) == 8
     try:
-        _alembic(store, "downgrade", "0001")
+        _alembic(store.engine, "downgrade", "0001")
         with store.engine.connect() as conn:
             assert "comment_flags" not in sa.inspect(conn).get_table_names()
     finally:
-        _alembic(store, "upgrade", "head")
+        _alembic(store.engine, "upgrade", "head")
     with store.engine.connect() as conn:
         assert conn.execute(sa.text(flags)).all() == written
 
@@ -154,9 +152,9 @@ def test_migration_0003_adopts_the_server_tables_an_older_civility_created(db_ur
     from civility.store._models import API_KEYS, FEEDBACK, STORED_COMMENTS
 
     engine = sa.create_engine(db_url)
+    _alembic(engine, "upgrade", "head")
+    _alembic(engine, "downgrade", "0002")
     with engine.begin() as connection:
-        command.upgrade(alembic_config(connection), "head")
-        command.downgrade(alembic_config(connection), "0002")
         assert "api_keys" not in sa.inspect(connection).get_table_names()
         API_KEYS.metadata.create_all(connection, tables=[API_KEYS, FEEDBACK, STORED_COMMENTS])
     engine.dispose()
@@ -167,11 +165,12 @@ def test_migration_0003_adopts_the_server_tables_an_older_civility_created(db_ur
     api = SqlStorage(db_url).create_all()  # what the server and `civility keys` run
     assert api.check_key(key) == "newsroom"  # the old table and its row kept
     api.add_feedback("c1", {"TOXICITY": FeedbackPair(0.2, 0.9)})
-    with api.engine.begin() as connection:
+    with api.engine.connect() as connection:
         assert connection.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0004"
-        command.downgrade(alembic_config(connection), "0002")
+    _alembic(api.engine, "downgrade", "0002")
+    with api.engine.connect() as connection:
         assert not {"api_keys", "feedback", "stored_comments"} & set(sa.inspect(connection).get_table_names())
-        command.upgrade(alembic_config(connection), "head")
+    _alembic(api.engine, "upgrade", "head")
     assert api.list_keys() == []
     api.engine.dispose()
 
