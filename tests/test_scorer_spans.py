@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 from civility.scorer import Scorer
+from civility.text import normalize_text
 from civility.train import synthetic
 from civility.train.evaluate import BIAS_TERMS, bias_frame
 from civility.train.spans import char_f1
@@ -52,6 +56,19 @@ def test_semeval_char_f1_follows_the_task_definition() -> None:
     assert char_f1({1}, set()) == 0.0
     # precision 2/4, recall 2/3 → F1 = 2·(1/2)(2/3)/(1/2+2/3) = 4/7
     assert char_f1({2, 3, 4, 5}, {1, 2, 3}) == pytest.approx(4 / 7)
+
+
+HATECHECK = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "hatecheck.parquet"
+
+
+@pytest.mark.skipif(not HATECHECK.is_file(), reason="needs ../shared/data/hatecheck.parquet")
+def test_no_training_template_is_a_hatecheck_case() -> None:
+    # HateCheck is evaluation only: a template that happens to be one of its cases would be
+    # training on the test (1.0.0's "I despise {g}" was seven of them).
+    cases = {normalize_text(t) for t in pd.read_parquet(HATECHECK, columns=["text"])["text"]}
+    templates = {normalize_text(t) for t in synthetic.template_frame()["text"]}
+    assert len(cases) > 3000 and len(templates) > 1800
+    assert not sorted(templates & cases)
 
 
 def test_the_bias_set_shares_no_sentence_with_the_training_templates() -> None:

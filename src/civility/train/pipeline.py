@@ -213,7 +213,7 @@ def predict(model: LinearModel, texts: Sequence[str]) -> np.ndarray[Any, np.dtyp
     return scorer.probabilities([scorer.normalize_text(t) for t in texts])
 
 
-MODEL_VERSION = "1.0.0"
+MODEL_VERSION = "1.0.1"
 SUMMARY = (
     "Linear multi-attribute classifier over normalised text, trained on the mixed-domain corpora "
     "of ../shared/data with per-corpus class balancing, civility's own lexicon features and "

@@ -71,7 +71,7 @@ def _rows() -> list[tuple[str, dict[str, float]]]:
         "being {a} is part of who I am", "the {a} community held a fundraiser",
     )
     hateful_plural = (
-        "{g} are {d}", "{g} are nothing but {d}", "get rid of all the {g}", "I despise {g}",
+        "{g} are {d}", "{g} are nothing but {d}", "get rid of all the {g}", "I despise all {g}",
         "{g} ruin everything they touch", "never trust {g}", "send the {g} back where they came from",
         "{g} don't belong in this country", "{g} are too stupid to vote", "{g} are a cancer on society",
         "I can't stand {g}, they are {d}", "{g} should not be allowed to live here",
