@@ -33,6 +33,15 @@ from civility.model.tokens import TokenFeatures, supported
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 
+def _vectorizer(params: Mapping[str, Any]) -> TfidfVectorizer:
+    """``TfidfVectorizer(**params)``; a dtype is stored by name (the artifact is JSON) and
+    handed over as the numpy type scikit-learn expects (a name makes it warn)."""
+    given = dict(params)
+    if isinstance(given.get("dtype"), str):
+        given["dtype"] = np.dtype(given["dtype"]).type
+    return TfidfVectorizer(**given)
+
+
 @dataclass
 class FeatureBlock:
     """One vectorizer's settings and fitted state."""
@@ -47,7 +56,7 @@ class FeatureBlock:
     def vectorizer(self) -> TfidfVectorizer:
         """The fitted ``TfidfVectorizer``, rebuilt from vocabulary and IDF on first use."""
         if self._vectorizer is None:
-            vec = TfidfVectorizer(**self.params)
+            vec = _vectorizer(self.params)
             vec.vocabulary_ = self.vocabulary
             vec.idf_ = self.idf
             self._vectorizer = vec
@@ -78,7 +87,7 @@ class FeatureBlock:
         )
 
     def fit(self, texts: Sequence[str]) -> sp.csr_matrix:
-        vec = TfidfVectorizer(**self.params)
+        vec = _vectorizer(self.params)
         x = vec.fit_transform(texts)
         self.vocabulary = {k: int(v) for k, v in vec.vocabulary_.items()}
         self.idf = np.asarray(vec.idf_, dtype=np.float64)
