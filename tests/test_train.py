@@ -144,3 +144,17 @@ def test_weights_balance_classes_inside_each_corpus() -> None:
     # Bigger corpora weigh more, but less than in proportion to their size.
     ratio = w[corpus == "b"].sum() / w[corpus == "a"].sum()
     assert 1.0 < ratio < 4.0
+
+
+def test_typed_span_heads_are_measured_on_the_typed_gold(tiny_data: Path) -> None:
+    from civility.train.spans import cross_validate_typed_spans
+
+    result = cross_validate_typed_spans(tiny_data, folds=2)
+    assert set(result) == {"insult", "threat", "identity_attack", "profane"}
+    # Every toxic tiny post has an insult span and nothing else is typed.
+    assert result["insult"]["posts"] == len(TOXIC)
+    assert all(result[h]["posts"] == 0 for h in ("threat", "identity_attack", "profane"))
+    assert result["insult"]["f1"] > 0.5
+    # No post is labelled a threat, so the threat head learnt nothing and must never fire:
+    # the scorer's candidates for THREAT are then the generic head's.
+    assert result["threat"]["f1_all"] == result["threat"]["generic_f1_all"] > 0.0

@@ -36,6 +36,7 @@ GENERIC = "toxic"
 HEADS: tuple[str, ...] = (GENERIC, "insult", "threat", "identity_attack", "profane")
 N_BITS = 20
 _PRUNE = 0.002
+_SILENT = -30.0  # the intercept of a head fitted on one class only: its probability is ~1e-13
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -193,7 +194,7 @@ class SpanTagger:
         offsets = np.cumsum([0, *(len(n.tokens) for n in norms)])
         heads = [h for h in HEADS if h in labels] + [h for h in labels if h not in HEADS]
         coef = np.zeros((len(heads), 1 << self.n_bits))
-        intercept = np.zeros(len(heads))
+        intercept = np.full(len(heads), _SILENT)  # a head with nothing to learn never fires
         for j, head in enumerate(heads):
             rows: list[int] = []
             ys: list[int] = []
@@ -208,7 +209,7 @@ class SpanTagger:
                 ys.extend(int(v) for v in lab)
             y = np.asarray(ys)
             if len(np.unique(y)) < 2:
-                continue  # nothing to learn: the head keeps zero weights and never fires
+                continue  # nothing to learn: zero weights and a very negative intercept
             # The dual solver is ~7x faster than the primal one here (many more tokens than active
             # features per token) and reaches the same weights.
             clf = LogisticRegression(C=c, solver="liblinear", dual=True, random_state=seed, max_iter=1000)

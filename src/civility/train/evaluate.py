@@ -189,4 +189,11 @@ def render(report: dict[str, Any]) -> str:
             f"toxic spans, SemEval-2021 char F1, {len(s['folds'])}-fold cross-validated span tagger: "
             f"{s['f1']:.4f} (folds {folds}); word baseline {s['baseline_f1']:.4f}"
         )
+    if "typed_spans" in report:
+        lines.append(
+            "typed spans, char F1 on Toxic Spans posts holding that type's gold, cross-validated "
+            "(typed head, else generic / generic head alone):"
+        )
+        for head, r in report["typed_spans"].items():
+            lines.append(f"  {head:16s} {r['f1']:.4f} / {r['generic_f1']:.4f}  ({r['posts']} posts)")
     return "\n".join(lines)

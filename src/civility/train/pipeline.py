@@ -318,7 +318,7 @@ def evaluation_report(
     ``retrain`` adds the figures that refit: leave-one-corpus-out and the span tagger's
     cross-validation (minutes)."""
     from civility.train import evaluate as ev
-    from civility.train.spans import cross_validate_spans
+    from civility.train.spans import cross_validate_spans, cross_validate_typed_spans
 
     predict_all = predictor(model)
     report: dict[str, Any] = {"model_version": model.version}
@@ -332,6 +332,7 @@ def evaluation_report(
     report["bias"] = ev.bias(predict_all)
     if retrain:
         report["spans"] = cross_validate_spans(data_dir, folds=5, seed=seed)
+        report["typed_spans"] = cross_validate_typed_spans(data_dir, folds=5, seed=seed)
     report["text"] = ev.render(report)
     if console is not None:
         console.print(report["text"], markup=False, highlight=False)
