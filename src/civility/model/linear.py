@@ -144,6 +144,7 @@ class LinearModel:
     calibration: dict[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
     _counter: TokenFeatures | None = field(default=None, init=False, repr=False, compare=False)
+    _countable: bool | None = field(default=None, init=False, repr=False, compare=False)  # supported(blocks), once
 
     @property
     def version(self) -> str:
@@ -163,7 +164,9 @@ class LinearModel:
         Counted over word ids (:mod:`civility.model.tokens`) when the blocks allow; the same
         matrix either way."""
         preprocess = self.metadata.get("preprocess")
-        if self._counter is None and supported(self.blocks):
+        if self._countable is None:
+            self._countable = supported(self.blocks)
+        if self._counter is None and self._countable:
             self._counter = TokenFeatures(self.blocks, WORD_VIEWS[preprocess] if preprocess else _same_word)
         if self._counter is not None:
             return self._counter.transform(texts)
