@@ -63,6 +63,8 @@ _DOMAIN_HINT_RE = re.compile(r"\.(?:com|org|net|ly|io|co|info|biz|ru|uk|de|tk|gl
 
 def _may_hold_url(lowered: str) -> bool:
     return "://" in lowered or "www." in lowered or _DOMAIN_HINT_RE.search(lowered) is not None
+
+
 _MENTION_RE = re.compile(r"(?<![\w@])@\w+")
 _ENTITY_RE = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{1,6}|#x[0-9a-fA-F]{1,6});")
 # A word: letters, digits and the symbols that stand in for letters, with an apostrophe inside.
