@@ -596,21 +596,25 @@ def test_cors_is_off_by_default(server: Subprocess) -> None:
     assert "access-control-allow-origin" not in r.headers
 
 
-def test_metrics_sum_every_worker_with_several(tmp_path: Path) -> None:
-    # Requests land on either worker; /metrics must count all of them whichever answers.
+def _analyze_concurrently(base: str, n: int) -> list[int]:
+    """Status codes of ``n`` distinct analyze requests sent from 8 threads."""
     from concurrent.futures import ThreadPoolExecutor
 
-    settings = {"database_url": f"sqlite:///{tmp_path / 'api.db'}", "require_key": "false"}
-    route = "/v1alpha1/comments:analyze"
-    with Subprocess(tmp_path, settings, args=("--workers", "2")) as live:
-        def one(i: int) -> int:
-            body = analyze_body(f"comment number {i}", "TOXICITY")
-            return httpx.post(live.base + route, json=body, timeout=30).status_code
+    def one(i: int) -> int:
+        body = analyze_body(f"comment number {i}", "TOXICITY")
+        return httpx.post(base + ANALYZE, json=body, timeout=30).status_code
 
-        with ThreadPoolExecutor(8) as pool:
-            codes = list(pool.map(one, range(60)))
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(one, range(n)))
+
+
+def test_metrics_sum_every_worker_with_several(tmp_path: Path) -> None:
+    # Requests land on either worker; /metrics must count all of them whichever answers.
+    settings = {"database_url": f"sqlite:///{tmp_path / 'api.db'}", "require_key": "false"}
+    with Subprocess(tmp_path, settings, args=("--workers", "2")) as live:
+        codes = _analyze_concurrently(live.base, 60)
         assert codes == [200] * 60
-        pattern = rf'civility_http_requests_total\{{code="200",route="{route}"\}} (\S+)'
+        pattern = rf'civility_http_requests_total\{{code="200",route="{ANALYZE}"\}} (\S+)'
         for _ in range(6):
             text = httpx.get(live.base + "/metrics", timeout=30).text
             found = re.search(pattern, text)
@@ -620,22 +624,14 @@ def test_metrics_sum_every_worker_with_several(tmp_path: Path) -> None:
 
 def test_several_workers_spend_from_one_quota(tmp_path: Path) -> None:
     # Per-key buckets live in the database: two workers together allow the quota, not twice it.
-    from concurrent.futures import ThreadPoolExecutor
-
     settings = {
         "database_url": f"sqlite:///{tmp_path / 'api.db'}",
         "require_key": "false",
         "rate_limit_per_minute": "20",
     }
-    route = "/v1alpha1/comments:analyze"
     with Subprocess(tmp_path, settings, args=("--workers", "2")) as live:
-        def one(i: int) -> int:
-            body = analyze_body(f"comment number {i}", "TOXICITY")
-            return httpx.post(live.base + route, json=body, timeout=30).status_code
-
         started = time.monotonic()
-        with ThreadPoolExecutor(8) as pool:
-            codes = list(pool.map(one, range(60)))
+        codes = _analyze_concurrently(live.base, 60)
         refilled = (time.monotonic() - started) * 20 / 60
         assert set(codes) == {200, 429}
         assert 20 <= codes.count(200) <= 20 + refilled + 1
