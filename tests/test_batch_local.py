@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -14,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from civility.batch import run_local, scan_input
+from civility.batch._io import iter_chunks
 from civility.errors import InvalidInput, NotFound
 from civility.policy import Policy
 from civility.scorer import Scorer
@@ -88,7 +91,7 @@ def test_csv_with_quotes_and_newlines_round_trips_to_jsonl_with_exact_floats(
         pytest.param(
             "cut.jsonl",
             b'{"id": 1, "text": "fine"}\n{"id": 2, "text": "you',
-            r"cut\.jsonl:2: not valid JSON at column 19: Unterminated string starting at "
+            r"cut\.jsonl:2: not valid JSON at column 19: Unterminated string "
             r"\(the line looks truncated\)\.$",
             id="truncated-jsonl-line",
         ),
@@ -214,4 +217,205 @@ def test_ctrl_c_stops_workers_and_a_rerun_resumes_to_the_identical_output(tmp_pa
     run_local(src, reference, workers=1, chunk_size=50)
     assert pq.read_table(out).equals(pq.read_table(reference))
     assert out.read_bytes() == reference.read_bytes()
+    assert not parts.exists()
+
+
+# ---------------------------------------------------------------- faults: corrupt input, a killed driver
+
+
+def _parquet(path: Path, rows: int) -> Path:
+    """Snappy-compressed comments in three row groups."""
+    import pyarrow as pa
+
+    texts = [f"{TEXTS[i % len(TEXTS)]} comment number {i * 7919 % 1000}" for i in range(rows)]
+    table = pa.table({"id": list(range(rows)), "text": texts})
+    pq.write_table(table, path, compression="snappy", row_group_size=rows // 3)
+    return path
+
+
+def _corrupt_parquet(path: Path, rows: int) -> Path:
+    """A Parquet file whose last row group's 'text' pages are overwritten mid-chunk: the
+    footer (schema, row counts) stays readable, the data does not."""
+    _parquet(path, rows)
+    meta = pq.ParquetFile(path).metadata
+    chunk = meta.row_group(meta.num_row_groups - 1).column(1)
+    start = chunk.dictionary_page_offset or chunk.data_page_offset
+    middle = start + chunk.total_compressed_size // 2
+    data = bytearray(path.read_bytes())
+    data[middle : middle + 200] = bytes(b ^ 0xFF for b in data[middle : middle + 200])
+    path.write_bytes(bytes(data))
+    return path
+
+
+def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "civility.cli", "batch", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "400"},
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        pytest.param(
+            "cut.jsonl",
+            b'{"id": 1, "text": "a"}\n{"id": 2, "text": "you are a\n{"id": 3, "text": "c"}\n',
+            r"cut\.jsonl:2: not valid JSON at column 29: Invalid control character "
+            r"\(the line looks truncated\)\.",
+            id="jsonl-line-cut-mid-string",
+        ),
+        pytest.param(
+            "cutobj.jsonl",
+            b'{"id": 1, "text": "a"}\n{"id": 2, "text": "b"\n{"id": 3, "text": "c"}\n',
+            r"cutobj\.jsonl:2: not valid JSON at column 22: Expecting ',' delimiter "
+            r"\(the line looks truncated\)\.",
+            id="jsonl-line-cut-after-a-value",
+        ),
+        pytest.param(
+            "cututf8.jsonl",
+            '{"id": 1, "text": "a"}\n{"id": 2, "text": "caf\u00e9'.encode()[:-1]
+            + b'\n{"id": 3, "text": "c"}\n',
+            r"cututf8\.jsonl:2: invalid UTF-8 \(byte 23 of the line; the line looks truncated\)\.",
+            id="jsonl-line-cut-mid-character",
+        ),
+        pytest.param(
+            "cut.csv",
+            b'id,text\n1,hello\n2,"you are a\n3,fine\n4,ok\n',
+            r"cut\.csv:3: unterminated quoted field \(it runs to the end of the file\)\.",
+            id="csv-quote-never-closed",
+        ),
+    ],
+)
+def test_truncated_input_mid_file_is_refused_with_its_line_before_anything_is_written(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    src = tmp_path / name
+    src.write_bytes(content)
+    out = tmp_path / "out.parquet"
+    done = _run_cli(str(src), str(out), "--workers", "1")
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert re.fullmatch("Error: .*" + message, done.stderr.strip()), done.stderr
+    assert not out.exists() and not (tmp_path / "out.parquet.parts").exists()
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        pytest.param("last.jsonl", b'{"id": 1, "text": "a"}\n{"id": 2, "text": "b"}', id="jsonl"),
+        pytest.param("last.csv", b"id,text\n1,a\n2,b", id="csv"),
+        pytest.param("lastquoted.csv", b'id,text\n1,a\n2,"b\nc"', id="csv-quoted"),
+    ],
+)
+def test_a_last_line_without_newline_is_a_row(tmp_path: Path, name: str, content: bytes) -> None:
+    src = tmp_path / name
+    src.write_bytes(content)
+    assert scan_input(src).rows == 2
+
+
+def test_corrupt_parquet_page_is_one_line_exit_2_and_nothing_written(tmp_path: Path) -> None:
+    src = _corrupt_parquet(tmp_path / "in.parquet", 3000)
+    out = tmp_path / "out.parquet"
+    done = _run_cli(str(src), str(out), "--workers", "2", "--chunk-size", "500")
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.strip() == (
+        f"Error: {src} is not a readable Parquet file: Corrupt snappy compressed data "
+        "(row group 3 of 3, rows 2,001-3,000)."
+    )
+    assert not out.exists() and not (tmp_path / "out.parquet.parts").exists()
+
+
+def test_corrupt_input_leaves_another_inputs_resume_state_alone(tmp_path: Path) -> None:
+    out = tmp_path / "out.parquet"
+    good = _write_jsonl(tmp_path / "good.jsonl", [{"id": i, "text": t} for i, t in enumerate(TEXTS)])
+    parts = tmp_path / "out.parquet.parts"
+    parts.mkdir()  # as a run of good.jsonl interrupted after its first chunk leaves it
+    (parts / "manifest.json").write_text(json.dumps({"input": str(good)}), encoding="utf-8")
+    (parts / "00000000.parquet").write_bytes(b"PAR1 a finished chunk PAR1")
+    before = {p.name: p.read_bytes() for p in parts.iterdir()}
+    bad = _corrupt_parquet(tmp_path / "in.parquet", 300)
+    with pytest.raises(InvalidInput, match=r"is not a readable Parquet file: Corrupt snappy"):
+        run_local(bad, out, workers=1)
+    assert {p.name: p.read_bytes() for p in parts.iterdir()} == before
+    assert not out.exists()
+
+
+def test_parquet_with_invalid_utf8_text_names_the_row(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    text = pa.array([b"fine", b"also fine", b"caf\xe9"], pa.binary()).view(pa.string())
+    src = tmp_path / "in.parquet"
+    pq.write_table(pa.table({"id": [1, 2, 3], "text": text}), src)
+    with pytest.raises(InvalidInput) as info:
+        scan_input(src)
+    assert info.value.message == f"{src}: row 3, column 'text': invalid UTF-8."
+
+
+def test_parquet_changed_after_the_check_is_a_one_line_error(tmp_path: Path) -> None:
+    src = _parquet(tmp_path / "in.parquet", 300)
+    plan = scan_input(src)
+    _corrupt_parquet(src, 300)  # corrupted between the check and the scoring
+    with pytest.raises(InvalidInput) as info:
+        list(iter_chunks(plan, 100))
+    assert info.value.message == (
+        f"{src} could not be read (did it change after it was checked?): "
+        "Corrupt snappy compressed data."
+    )
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:  # field 4: parent pid
+                found.append(int(entry.name))
+    return found
+
+
+def test_workers_exit_when_the_driver_is_killed_and_a_rerun_resumes(tmp_path: Path) -> None:
+    rows = [{"id": i, "text": f"{TEXTS[i % len(TEXTS)]} comment {i}"} for i in range(6000)]
+    src = _write_jsonl(tmp_path / "in.jsonl", rows)
+    out = tmp_path / "out.parquet"
+    parts = tmp_path / "out.parquet.parts"
+    proc = _cli(str(src), str(out), "--workers", "2", "--chunk-size", "50")
+    children: list[int] = []
+    try:
+        deadline = time.monotonic() + 120
+        while not list(parts.glob("0*.parquet")) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        children = _children(proc.pid)  # the workers and multiprocessing's resource tracker
+        assert len(children) >= 2, _processes_in_session(proc.pid)
+        proc.kill()  # kill -9: nothing in the driver runs any more
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 20
+        while _processes_in_session(proc.pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert _processes_in_session(proc.pid) == []  # no worker outlives its driver
+    finally:
+        for pid in children:  # the test's own processes, should the assertion above fail
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for stream in (proc.stdout, proc.stderr):  # the workers may hold these pipes open
+            if stream is not None:
+                stream.close()
+    done = len(list(parts.glob("0*.parquet")))
+    assert 1 <= done < 120 and not out.exists()
+
+    again = _cli(str(src), str(out), "--workers", "2", "--chunk-size", "50")
+    printed, err = again.communicate(timeout=300)
+    assert again.returncode == 0, err
+    assert f"{done} of 120 chunks resumed" in printed
+    scored = pq.read_table(out).to_pylist()
+    assert [r["id"] for r in scored] == list(range(6000))  # every row, once, in order
+    assert [r["text"] for r in scored] == [r["text"] for r in rows]
+    assert all(r["decision"] is not None for r in scored)
     assert not parts.exists()

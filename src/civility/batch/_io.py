@@ -12,6 +12,7 @@ import codecs
 import csv
 import hashlib
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +38,7 @@ MODEL_VERSION = "model_version"
 # Output columns the job adds; an input that already has one is refused rather than overwritten.
 ADDED = (*attrs.NAMES, DECISION, MODEL_VERSION)
 _CSV_FIELD_LIMIT = 1 << 24
+_CHECK_BATCH = 65_536  # rows decoded at a time by the Parquet check
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,15 @@ def check_columns(path: str | Path, names: list[str]) -> None:
 def iter_chunks(plan: InputPlan, chunk_size: int) -> Iterator[pa.Table]:
     """The input as tables of exactly ``chunk_size`` rows (the last may be shorter)."""
     if plan.format == "parquet":
-        batches = pq.ParquetFile(plan.path).iter_batches(batch_size=chunk_size)
-        yield from _rechunk((pa.Table.from_batches([b]) for b in batches), plan.schema, chunk_size)
+        try:
+            batches = pq.ParquetFile(plan.path).iter_batches(batch_size=chunk_size)
+            tables = (pa.Table.from_batches([b]) for b in batches)
+            yield from _rechunk(tables, plan.schema, chunk_size)
+        except (pa.ArrowException, OSError) as exc:
+            raise InvalidInput(
+                f"{plan.path} could not be read (did it change after it was checked?): "
+                f"{_first_line(exc)}"
+            ) from exc
         return
     rows = _jsonl_rows(plan.path) if plan.format == "jsonl" else _csv_rows(plan.path)[1]
     names = plan.schema.names
@@ -151,19 +160,63 @@ def _to_table(buffer: list[Any], plan: InputPlan, names: list[str]) -> pa.Table:
 
 def _scan_parquet(path: Path) -> InputPlan:
     try:
-        meta = pq.ParquetFile(path)
-        schema = meta.schema_arrow
-        rows = meta.metadata.num_rows
+        source = pq.ParquetFile(path)
+        schema = source.schema_arrow
     except (pa.ArrowException, OSError) as exc:
         raise InvalidInput(f"{path} is not a readable Parquet file: {_first_line(exc)}") from exc
-    if "text" in schema.names and not (
+    check_columns(path, schema.names)
+    if not (
         pa.types.is_string(schema.field("text").type)
         or pa.types.is_large_string(schema.field("text").type)
     ):
         raise InvalidInput(
             f"{path}: column 'text' must hold strings. Got {schema.field('text').type}."
         )
+    rows = _check_parquet_data(path, source)
     return InputPlan(path, "parquet", schema, rows, _sha256(path))
+
+
+def _check_parquet_data(path: Path, source: pq.ParquetFile) -> int:
+    """Decode every page once, so that a corrupt page or invalid UTF-8 is refused before any
+    scoring starts (the footer alone says nothing about the data); the number of rows."""
+    meta = source.metadata
+    groups = meta.num_row_groups
+    first = 0
+    for g in range(groups):
+        declared = meta.row_group(g).num_rows
+        where = f"row group {g + 1} of {groups}, rows {first + 1:,}-{first + declared:,}"
+        seen = 0
+        try:
+            for batch in source.iter_batches(batch_size=_CHECK_BATCH, row_groups=[g]):
+                _check_batch(path, batch, first + seen)
+                seen += batch.num_rows
+        except (pa.ArrowException, OSError) as exc:
+            raise InvalidInput(
+                f"{path} is not a readable Parquet file: {_first_line(exc).rstrip('.')} ({where})."
+            ) from exc
+        if seen != declared:
+            raise InvalidInput(
+                f"{path} is not a readable Parquet file: {where} holds {seen:,} rows."
+            )
+        first += seen
+    return first
+
+
+def _check_batch(path: Path, batch: pa.RecordBatch, first_row: int) -> None:
+    """Full validation (offsets, UTF-8); on failure, name the first bad row and column."""
+    try:
+        batch.validate(full=True)
+    except pa.ArrowInvalid:
+        for name, column in zip(batch.schema.names, batch.columns, strict=True):
+            for i in range(len(column)):
+                try:
+                    column.slice(i, 1).validate(full=True)
+                except pa.ArrowInvalid as exc:
+                    what = "invalid UTF-8" if "UTF8" in str(exc) else _first_line(exc).rstrip(".")
+                    raise InvalidInput(
+                        f"{path}: row {first_row + i + 1:,}, column {name!r}: {what}."
+                    ) from exc
+        raise
 
 
 def _sha256(path: Path) -> str:
@@ -191,9 +244,17 @@ def _decoded_lines(path: Path, digest: Any = None) -> Iterator[tuple[int, str]]:
             try:
                 yield lineno, raw.decode("utf-8")
             except UnicodeDecodeError as exc:
+                hint = "; the line looks truncated" if _cut_character(raw, exc.start) else ""
                 raise InvalidInput(
-                    f"{path}:{lineno}: invalid UTF-8 (byte {exc.start + 1} of the line)."
+                    f"{path}:{lineno}: invalid UTF-8 (byte {exc.start + 1} of the line{hint})."
                 ) from None
+
+
+def _cut_character(raw: bytes, start: int) -> bool:
+    """Whether the bytes from ``start`` to the end of the line are the beginning of a
+    multi-byte character that was cut off (a line truncated in the middle of a character)."""
+    rest = raw[start:].rstrip(b"\r\n")
+    return 1 <= len(rest) <= 3 and rest[0] >= 0xC2 and all(0x80 <= b <= 0xBF for b in rest[1:])
 
 
 def _jsonl_rows(path: Path, digest: Any = None) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -206,13 +267,13 @@ def _jsonl_rows(path: Path, digest: Any = None) -> Iterator[tuple[int, dict[str,
         try:
             row = json.loads(line)
         except json.JSONDecodeError as exc:
-            hint = (
-                " (the line looks truncated)"
-                if not line.endswith("\n") or exc.msg.startswith(("Unterminated", "Expecting"))
-                else ""
-            )
+            # Cut short: a string left open, or the parser ran out of line mid-value.
+            cut = exc.msg.startswith("Unterminated") or exc.pos >= len(line.rstrip("\r\n"))
+            hint = " (the line looks truncated)" if cut else ""
+            what = re.sub(r"( starting)? at$", "", exc.msg)  # json's messages end "... at"
+            column = min(exc.pos, len(line.rstrip("\r\n"))) + 1  # not past the line's end
             raise InvalidInput(
-                f"{path}:{lineno}: not valid JSON at column {exc.colno}: {exc.msg}{hint}."
+                f"{path}:{lineno}: not valid JSON at column {column}: {what}{hint}."
             ) from None
         if not isinstance(row, dict):
             raise InvalidInput(
@@ -272,12 +333,25 @@ def _csv_rows(
     """Header and rows (every field a string; an empty field is null), RFC 4180 quoting."""
     csv.field_size_limit(_CSV_FIELD_LIMIT)
     lines = _decoded_lines(path, digest)
-    state = {"line": 0}
+    state = {"line": 0, "end": 0}  # the physical line read last, and where the last record ended
 
     def physical() -> Iterator[str]:
         for lineno, line in lines:
             state["line"] = lineno
             yield line
+
+    def malformed(exc: csv.Error) -> InvalidInput:
+        start = state["end"] + 1  # the line where the record that failed began
+        if str(exc) == "unexpected end of data":
+            return InvalidInput(
+                f"{path}:{start}: unterminated quoted field (it runs to the end of the file)."
+            )
+        if str(exc).startswith("field larger than field limit"):
+            return InvalidInput(
+                f"{path}:{start}: a field longer than {_CSV_FIELD_LIMIT:,} characters "
+                "(an unterminated quoted field?)."
+            )
+        return InvalidInput(f"{path}:{state['line']}: malformed CSV: {exc}.")
 
     reader = csv.reader(physical(), strict=True)
     try:
@@ -285,7 +359,8 @@ def _csv_rows(
     except StopIteration:
         raise InvalidInput(f"{path}: the file is empty (a header row is needed).") from None
     except csv.Error as exc:
-        raise InvalidInput(f"{path}:{state['line']}: malformed CSV: {exc}.") from None
+        raise malformed(exc) from None
+    state["end"] = state["line"]
     if header and header[0].startswith(codecs.BOM_UTF8.decode("utf-8")):
         header[0] = header[0][1:]
     dupes = sorted({h for h in header if header.count(h) > 1})
@@ -299,7 +374,8 @@ def _csv_rows(
             except StopIteration:
                 return
             except csv.Error as exc:
-                raise InvalidInput(f"{path}:{state['line']}: malformed CSV: {exc}.") from None
+                raise malformed(exc) from None
+            state["end"] = state["line"]
             if not record:
                 continue
             if len(record) != len(header):

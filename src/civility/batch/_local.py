@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import signal
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -21,7 +22,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from multiprocessing import get_context
+from multiprocessing import get_context, parent_process
+from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
 from typing import Any
 
@@ -209,10 +211,30 @@ _WORKER: dict[str, Any] = {}
 
 
 def _init_worker(model_dir: str, policy: dict[str, Any]) -> None:
-    """Runs once in each worker: ignore Ctrl-C (the parent stops us), load the model."""
+    """Runs once in each worker: ignore Ctrl-C (the parent stops us), exit with the parent,
+    load the model."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _exit_with_parent()
     _WORKER["scorer"] = cached_scorer(model_dir)
     _WORKER["policy"] = Policy.from_dict(policy)
+
+
+def _exit_with_parent() -> None:
+    """Exit as soon as the driver is gone, even when it was killed (``kill -9``, out of
+    memory) and could stop nobody: otherwise each worker, blocked reading a task queue it
+    also holds open, would wait forever with its model in memory. A spawned process gets a
+    pipe whose other end only its parent holds (``parent_process().sentinel``); it reads
+    as ready once the parent has exited."""
+    parent = parent_process()
+    if parent is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        wait_ready([sentinel])
+        os._exit(1)  # a chunk being written is left as a *.tmp file, which a re-run removes
+
+    threading.Thread(target=watch, name="civility-exit-with-parent", daemon=True).start()
 
 
 def _score_chunk(index: int, table: pa.Table, parts: str) -> int:
