@@ -16,6 +16,9 @@ The layout read here (the one ``examples/southfront-syria-comments.txt`` has):
 - ``comment image`` lines and URL debris are attachments, not prose; a comment made only of
   them keeps them as attachments with empty text (``civility.report`` holds such a comment for
   a moderator without scoring it: there is no prose to score, and an image may hide anything).
+
+Comments get the ids ``c1``..``cN`` by position, for display; the thread says so
+(``positional_ids``), and the store matches them by author, parent and text instead.
 """
 
 from __future__ import annotations

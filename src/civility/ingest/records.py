@@ -73,9 +73,9 @@ def _threads(comments: _Records) -> list[Thread]:
 
 def _one(threads: list[Thread], source: Path | str) -> Thread:
     if len(threads) > 1:
-        names = ", ".join(repr(t.key) for t in threads[:3])
+        names = ", ".join(repr(t.key) for t in threads[:3]) + (", ..." if len(threads) > 3 else "")
         raise InvalidInput(
-            f"{source}: the file holds comments of {len(threads)} threads ({names}, ...); "
+            f"{source}: the file holds comments of {len(threads)} threads ({names}); "
             "import it with 'civility import' or read it with civility.ingest.read_threads."
         )
     return threads[0]
