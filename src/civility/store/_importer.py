@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 from pathlib import Path
 
-from sqlalchemy import delete, desc, select
+from sqlalchemy import delete, desc, func, select
 from sqlalchemy.orm import Session
 
 from civility.errors import InvalidInput
@@ -261,7 +261,7 @@ def _plan(session: Session, site_id: int, thread_row: ThreadRow | None, thread: 
     ]
     by_id = [(i, c) for i, c in enumerate(thread.comments) if not thread.positional_ids and c.id]
     stored: list[_Stored] = []
-    if thread_row is not None:
+    if thread_row is not None and by_content:
         rows = session.execute(
             select(
                 CommentRow.id,
@@ -279,8 +279,12 @@ def _plan(session: Session, site_id: int, thread_row: ThreadRow | None, thread: 
     if by_content:
         _plan_content(plan, stored, by_content)
     if by_id:
-        after = max((s.position for s in stored), default=-1) + 1
-        _plan_ids(plan, session, site_id, by_id, after)
+        last = None
+        if thread_row is not None:
+            last = session.scalar(
+                select(func.max(CommentRow.position)).where(CommentRow.thread_id == thread_row.id)
+            )
+        _plan_ids(plan, session, site_id, by_id, 0 if last is None else last + 1)
     plan.work.sort(key=lambda w: w.index)
     return plan
 
