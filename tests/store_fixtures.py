@@ -72,8 +72,11 @@ def store(db_url: str) -> Iterator[Store]:
     s.close()
 
 
-def make_thread(n: int = 6, *, title: str = "Example article", url: str | None = None) -> Thread:
-    """A thread mixing civil and hostile comments, with replies."""
+def make_thread(
+    n: int = 6, *, title: str = "Example article", url: str | None = None, prefix: str = "c"
+) -> Thread:
+    """A thread mixing civil and hostile comments, with replies; ids are ``prefix`` + number
+    (ids identify a comment within a site, so two threads of one site need two prefixes)."""
     texts = [
         "Thanks for the clear reporting, very informative.",
         "You are a stupid idiot and a moron.",
@@ -84,10 +87,10 @@ def make_thread(n: int = 6, *, title: str = "Example article", url: str | None =
     ]
     comments = tuple(
         Comment(
-            id=f"c{i}",
+            id=f"{prefix}{i}",
             author=f"reader{i % 4}",
             text=texts[i % len(texts)] + ("" if i < len(texts) else f" ({i})"),
-            parent_id=f"c{i - 1}" if i % 2 else None,
+            parent_id=f"{prefix}{i - 1}" if i % 2 else None,
             created_at=f"2026-11-{10 + i % 5:02d}T12:00:00",
         )
         for i in range(n)

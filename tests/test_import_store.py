@@ -54,10 +54,13 @@ def test_comments_without_ids_are_keyed_by_content() -> None:
     assert comment_key(Comment(id="c7", author=None, text="t")) == "c7"
 
 
-def test_idless_duplicates_in_one_file_are_stored_once(store: Store) -> None:
+def test_idless_duplicates_in_one_file_are_both_kept_and_reimport_adds_nothing(store: Store) -> None:
+    # The page shows two comments (a double post, or two "+1"): a moderator sees both.
     dup = Comment(id="", author="x", text="posted twice by accident")
     result = import_thread(store, Thread(None, (dup, dup)), site="s", key="k", scorer=SCORER)
-    assert (result.added, result.skipped) == (1, 1)
+    assert (result.added, result.skipped) == (2, 0)
+    again = import_thread(store, Thread(None, (dup, dup)), site="s", key="k", scorer=SCORER)
+    assert (again.added, again.skipped) == (0, 2)
 
 
 def test_queue_lists_held_and_rejected_worst_first_with_scores_and_spans(store: Store) -> None:

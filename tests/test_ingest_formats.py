@@ -221,3 +221,34 @@ def test_xml_of_another_kind_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput) as info:
         read_thread(path)
     assert str(info.value) == f"{path}: XML that is neither a Disqus nor a WordPress WXR export."
+
+
+def test_a_thread_column_splits_records_into_threads(tmp_path: Path) -> None:
+    path = tmp_path / "c.jsonl"
+    path.write_text(
+        '{"id": 1, "text": "a", "thread_id": "t1", "url": "https://n.example/x"}\n'
+        '{"id": 2, "text": "b", "url": "https://n.example/x"}\n'
+        '{"id": 3, "text": "c", "thread": "t1"}\n'
+        '{"id": 4, "text": "d"}\n',
+        encoding="utf-8",
+    )
+    threads = read_threads(path)
+    assert [(t.key, [c.id for c in t.comments]) for t in threads] == [
+        ("t1", ["1", "3"]),
+        ("https://n.example/x", ["2"]),
+        (None, ["4"]),
+    ]
+
+
+def test_reading_one_thread_from_records_of_several_is_a_one_line_error(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text("id,text,thread_id\n1,a,t1\n2,b,t2\n", encoding="utf-8")
+    with pytest.raises(InvalidInput) as info:
+        read_thread(path)
+    assert str(info.value) == (
+        f"{path}: the file holds comments of 2 threads ('t1', 't2'); "
+        "import it with 'civility import' or read it with civility.ingest.read_threads."
+    )
+    with pytest.raises(InvalidInput, match="id '1' repeats an earlier comment's id"):
+        path.write_text("id,text,thread_id\n1,a,t1\n1,b,t2\n", encoding="utf-8")
+        read_thread(path)

@@ -60,12 +60,13 @@ def analyze(
         from civility.store import Store, import_thread, thread_key
 
         stored = import_thread(
-            Store.open(db), analysis.thread, site=site, key=thread_key(analysis.thread, page.name),
+            Store.open(db), analysis.thread, site=site, key=thread_key(analysis.thread),
             scores=[r.scores for r in analysis.results],
             policy=Policy.load(policy) if policy else Policy.default(),
         )
         err_console.print(
-            f"Stored in {db}: {stored.added} comments added, {stored.skipped} already present.",
+            f"Stored in {db}: {stored.added} comments added, {stored.skipped} already present"
+            + (f", {stored.updated} updated." if stored.updated else "."),
             markup=False, highlight=False,
         )
     if json_out:
@@ -250,10 +251,11 @@ def import_(
             store, file, site=site, scorer=scorer, chunk_size=chunk_size,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
+    updated = f", {result.updated} updated" if result.updated else ""
+    where = f"thread {result.thread_key!r}" if result.threads == 1 else f"{result.threads} threads"
     console.print(
-        f"{result.added} comments added, {result.skipped} already present "
-        f"({result.held} held, {result.rejected} rejected) in site {result.site!r}, "
-        f"thread {result.thread_key!r}.",
+        f"{result.added} comments added, {result.skipped} already present{updated} "
+        f"({result.held} held, {result.rejected} rejected) in site {result.site!r}, {where}.",
         markup=False, highlight=False,
     )
 

@@ -28,7 +28,15 @@ class Article:
 
 @dataclass(frozen=True)
 class Thread:
-    """An article (when known) and its comments in page order."""
+    """An article (when known) and its comments in page order.
+
+    ``key`` is the source's own name for the thread (a ``thread_id``, ``thread`` or ``url``
+    column of JSONL/CSV). ``positional_ids`` says the comments' ids are their places on a page
+    (``c1``..``cN``, from a page dump): fit for display, not for identity, so the store keys
+    such comments by what they are (author, parent, text) instead.
+    """
 
     article: Article | None
     comments: tuple[Comment, ...] = field(default_factory=tuple)
+    key: str | None = None
+    positional_ids: bool = False

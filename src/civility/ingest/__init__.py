@@ -6,16 +6,18 @@ from pathlib import Path
 
 from civility.errors import InvalidInput, NotFound
 from civility.ingest.page import is_junk_line, is_name_line, parse_page
-from civility.ingest.records import parse_csv, parse_jsonl
+from civility.ingest.records import csv_threads, jsonl_threads, parse_csv, parse_jsonl
 from civility.ingest.xml import disqus_threads, html_to_text, parse_disqus, parse_wxr, wxr_threads
 from civility.thread import Thread
 
 __all__ = [
+    "csv_threads",
     "decode",
     "disqus_threads",
     "html_to_text",
     "is_junk_line",
     "is_name_line",
+    "jsonl_threads",
     "parse_csv",
     "parse_disqus",
     "parse_jsonl",
@@ -75,7 +77,8 @@ def _sniff(path: Path, text: str) -> str:
 
 
 def read_threads(path: Path | str) -> list[Thread]:
-    """Every thread in a source: Disqus and WXR exports may hold many; other formats hold one."""
+    """Every thread in a source: Disqus and WXR exports, and JSONL/CSV with a thread column,
+    may hold many; a page dump holds one."""
     path = Path(path)
     text = read_text(path)
     kind = _sniff(path, text)
@@ -83,6 +86,10 @@ def read_threads(path: Path | str) -> list[Thread]:
         return disqus_threads(text, path)
     if kind == "wxr":
         return wxr_threads(text, path)
+    if kind == "jsonl":
+        return jsonl_threads(text, path)
+    if kind == "csv":
+        return csv_threads(text, path)
     return [_parse(kind, text, path)]
 
 
@@ -90,8 +97,9 @@ def read_thread(path: Path | str) -> Thread:
     """Read one thread from any supported source, choosing the format by extension, then content.
 
     Formats: a flattened page (see ``civility.ingest.page``), JSON Lines or CSV with columns
-    ``id, author, text, parent_id, created_at``, a Disqus XML export, a WordPress WXR export.
-    An export with several commented threads is an error here; use ``read_threads``.
+    ``id, author, text, parent_id, created_at`` and an optional ``thread_id`` (or ``thread``,
+    ``url``), a Disqus XML export, a WordPress WXR export. A source with several commented
+    threads is an error here; use ``read_threads``.
     """
     path = Path(path)
     text = read_text(path)

@@ -16,6 +16,9 @@ The layout read here (the one ``examples/southfront-syria-comments.txt`` has):
 - ``comment image`` lines and URL debris are attachments, not prose; a comment made only of
   them keeps them as attachments with empty text (``civility.report`` holds such a comment for
   a moderator without scoring it: there is no prose to score, and an image may hide anything).
+
+Comments get the ids ``c1``..``cN`` by position, for display; the thread says so
+(``positional_ids``), and the store matches them by author, parent and text instead.
 """
 
 from __future__ import annotations
@@ -99,7 +102,7 @@ def parse_page(text: str) -> Thread:
     """Split a flattened page into its article and comments (see the module docstring)."""
     blocks = _blocks(text.replace("\r\n", "\n").replace("\r", "\n"))
     if not blocks:
-        return Thread(article=None, comments=())
+        return Thread(article=None, comments=(), positional_ids=True)
     title = blocks[0].lines[0].strip()
     paragraphs: list[str] = []
     if len(blocks[0].lines) > 1:
@@ -113,7 +116,7 @@ def parse_page(text: str) -> Thread:
         paragraphs.append("\n".join(line.strip() for line in blocks[i].lines))
         i += 1
     article = Article(title=title, paragraphs=tuple(paragraphs))
-    return Thread(article=article, comments=tuple(_comments(blocks[i:])))
+    return Thread(article=article, comments=tuple(_comments(blocks[i:])), positional_ids=True)
 
 
 def _comments(blocks: list[_Block]) -> list[Comment]:

@@ -2,8 +2,9 @@
 ``rate_buckets``: plain Core tables that civility.api.storage reads and writes): one schema,
 migrated by Alembic.
 
-A comment's natural key is (thread, key): the source's comment id, or a content hash when the
-source has none; a thread's is (site, key). Imports rely on both to add nothing twice.
+A comment's key is the source's comment id, unique within a site (imports look it up there),
+or, for page dumps and other sources without ids, a hash of author, parent and text, unique
+within its thread (see civility.store._importer); a thread's natural key is (site, key).
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ class CommentRow(Base):
     __table_args__ = (
         UniqueConstraint("thread_id", "key", name="uq_comments_thread_key"),
         Index("ix_comments_status_worst", "status", "worst_score"),
+        Index("ix_comments_key", "key"),  # sourced ids are looked up within a whole site
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

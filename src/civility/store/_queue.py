@@ -191,9 +191,9 @@ def decide(store: Store, comment_id: int, action: str, user: Account) -> Item:
             ).first()
             reasons = (
                 session.scalars(
-                    select(DecisionRow.reasons).where(
-                        DecisionRow.comment_id == row.id, DecisionRow.source == "policy"
-                    )
+                    select(DecisionRow.reasons)
+                    .where(DecisionRow.comment_id == row.id, DecisionRow.source == "policy")
+                    .order_by(desc(DecisionRow.id))  # an edit re-decides: the latest counts
                 ).first()
                 or []
             )
