@@ -197,6 +197,7 @@ def _add_chunk(
             position=position,
             author=comment.author,
             text=comment.text,
+            attachments=list(comment.attachments),
             parent_key=comment.parent_id,
             posted_at=comment.created_at,
             policy_action=d.action,
