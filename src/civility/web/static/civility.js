@@ -7,8 +7,10 @@
   // otherwise be scrolled to its bottom edge).
   function reveal(el) {
     var rect = el.getBoundingClientRect();
-    if (rect.top < 0 || rect.bottom > window.innerHeight) {
-      el.scrollIntoView({block: rect.height > window.innerHeight ? "start" : "nearest"});
+    if (rect.height > window.innerHeight - 16) {
+      if (rect.top < 0 || rect.top > window.innerHeight - 16) { window.scrollBy(0, rect.top - 8); }
+    } else if (rect.top < 0 || rect.bottom > window.innerHeight) {
+      el.scrollIntoView({block: "nearest"});
     }
   }
   function select(index, scroll) {
