@@ -200,7 +200,7 @@ def test_the_queue_shows_each_thread_title_once_not_on_every_card(
     assert href is not None and href.endswith(f"#comment-{first.get_attribute('data-id')}")
     page.goto(base + href)
     assert page.inner_text("main").count(TITLE) == 1  # the thread page's heading only
-    page.screenshot(path=str(artifacts / "thread.png"), full_page=True)
+    page.screenshot(path=str(artifacts / "thread-title-once.png"), full_page=True)
 
 
 def test_the_queue_opens_at_its_top_and_j_k_still_move_through_it(
