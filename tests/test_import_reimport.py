@@ -304,7 +304,9 @@ def test_a_database_from_before_content_keys_takes_a_grown_page_without_duplicat
     import_file(store, page, site="sf", scorer=SCORER)
     with store.engine.begin() as connection:
         command.downgrade(alembic_config(connection), "0004")
-    assert sorted(r.key for r in _rows(store)) == sorted(f"c{n}" for n in range(1, 29))
+        # Raw SQL: today's models name columns (attachments) that revision 0004 lacks.
+        keys = connection.scalars(sa.text("SELECT key FROM comments")).all()
+    assert sorted(keys) == sorted(f"c{n}" for n in range(1, 29))
     store.close()
 
     store = Store.open(db_url)  # migrates to head

@@ -448,6 +448,7 @@ def _add(
         position=work.position,
         author=comment.author,
         text=comment.text,
+        attachments=list(comment.attachments),
         parent_key=comment.parent_id,
         posted_at=comment.created_at,
         policy_action=d.action,
@@ -481,6 +482,7 @@ def _update(
     elif moderator == "approve" and d.action != "approve":
         row.status = STATUS["hold"]
     row.text = work.comment.text
+    row.attachments = list(work.comment.attachments)
     row.key = work.key
     if work.position >= 0:
         row.position = work.position

@@ -75,6 +75,8 @@ class CommentRow(Base):
     position: Mapped[int] = mapped_column(Integer)
     author: Mapped[str | None] = mapped_column(String(300), default=None)
     text: Mapped[str] = mapped_column(Text)
+    # What the source had besides prose: image placeholders, links, URL debris.
+    attachments: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
     parent_key: Mapped[str | None] = mapped_column(String(200), default=None)
     posted_at: Mapped[str | None] = mapped_column(String(100), default=None)
     # What the policy said at import, and where the comment stands now

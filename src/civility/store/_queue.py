@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Select, desc, func, or_, select
+from sqlalchemy import ColumnElement, Select, desc, func, or_, select
 from sqlalchemy.orm import Session
 
 from civility.errors import InvalidInput, NotFound
@@ -62,6 +62,12 @@ class Item:
     parent: tuple[str | None, str] | None = None  # (author, text)
     decided_by: str | None = None
     decided_at: datetime | None = None
+    attachments: list[str] = field(default_factory=list)  # image placeholders, links, debris
+
+    @property
+    def scored(self) -> bool:
+        """False for a comment with no prose: the model had nothing to score."""
+        return bool(self.values)
 
 
 def _items(session: Session, rows: list[CommentRow]) -> list[Item]:
@@ -121,6 +127,7 @@ def _items(session: Session, rows: list[CommentRow]) -> list[Item]:
                 parent=(parent.author, parent.text) if parent is not None else None,
                 decided_by=moderator[0] if moderator else None,
                 decided_at=moderator[1] if moderator else None,
+                attachments=list(r.attachments or []),
             )
         )
     return out
@@ -322,40 +329,52 @@ class Overturns:
     attribute: str
     flagged: int  # verdicts on comments the policy flagged for this attribute
     overturned: int  # ... that a moderator approved anyway
-    missed: int  # verdicts on unflagged comments that a moderator rejected
 
     @property
     def rate(self) -> float:
         return self.overturned / self.flagged if self.flagged else 0.0
 
 
-def overturns(store: Store, *, days: int = 7, site: str | None = None) -> list[Overturns]:
-    """Per attribute, how often moderators overturned the policy in the last ``days`` days."""
-    since = utcnow() - timedelta(days=days)
-    q = (
-        select(
-            CalibrationFeedback.attribute,
-            CalibrationFeedback.policy_flagged,
-            CalibrationFeedback.verdict,
-            func.count(),
-        )
-        .where(CalibrationFeedback.created_at >= since)
-        .group_by(
-            CalibrationFeedback.attribute,
-            CalibrationFeedback.policy_flagged,
-            CalibrationFeedback.verdict,
-        )
-    )
+def _recent_feedback(days: int, site: str | None) -> list[ColumnElement[bool]]:
+    """Conditions on CalibrationFeedback: the last ``days`` days, of ``site`` when given."""
+    conditions = [CalibrationFeedback.created_at >= utcnow() - timedelta(days=days)]
     if site is not None:
-        q = q.join(Site, Site.id == CalibrationFeedback.site_id).where(Site.name == site)
-    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+        conditions.append(CalibrationFeedback.site_id.in_(select(Site.id).where(Site.name == site)))
+    return conditions
+
+
+def overturns(store: Store, *, days: int = 7, site: str | None = None) -> list[Overturns]:
+    """Per attribute the policy flagged, how often moderators overturned it in the last
+    ``days`` days (attributes with at least one verdict on a comment flagged for them)."""
+    q = (
+        select(CalibrationFeedback.attribute, CalibrationFeedback.verdict, func.count())
+        .where(CalibrationFeedback.policy_flagged.is_(True), *_recent_feedback(days, site))
+        .group_by(CalibrationFeedback.attribute, CalibrationFeedback.verdict)
+    )
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     with store.session() as session:
-        for attribute, flagged, verdict, n in session.execute(q):
+        for attribute, verdict, n in session.execute(q):
             c = counts[attribute]
-            if flagged:
-                c[0] += n
-                if verdict == 0:
-                    c[1] += n
-            elif verdict == 1:
-                c[2] += n
+            c[0] += n
+            if verdict == 0:
+                c[1] += n
     return [Overturns(a, *counts[a]) for a in sorted(counts)]
+
+
+def missed(store: Store, *, days: int = 7, site: str | None = None) -> int:
+    """Comments the policy flagged for no attribute at all whose latest moderator verdict in
+    the last ``days`` days is a rejection: misses of the policy as a whole, one per comment
+    (a rejection does not say which attribute should have caught it)."""
+    flagged = select(CalibrationFeedback.comment_id).where(
+        CalibrationFeedback.policy_flagged.is_(True)
+    )
+    latest = (
+        select(func.max(CalibrationFeedback.id))
+        .where(CalibrationFeedback.comment_id.not_in(flagged), *_recent_feedback(days, site))
+        .group_by(CalibrationFeedback.comment_id)
+    )
+    q = select(func.count()).where(
+        CalibrationFeedback.id.in_(latest), CalibrationFeedback.verdict == 1
+    )
+    with store.session() as session:
+        return session.scalar(q) or 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import resources
 from typing import Any
@@ -17,7 +18,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -29,6 +30,7 @@ from civility.store import (
     ACTIONS,
     ROLES,
     Account,
+    Item,
     QueueFilters,
     Store,
     audit_log,
@@ -38,6 +40,7 @@ from civility.store import (
     get_site,
     get_user,
     list_users,
+    missed,
     overturns,
     preview_policy,
     queue,
@@ -47,6 +50,7 @@ from civility.store import (
     threads,
     update_user,
 )
+from civility.web._attachments import attachments, summary
 from civility.web._highlight import segments
 
 SESSION_COOKIE = "civility_session"
@@ -64,7 +68,13 @@ def _when(value: datetime | None) -> str:
 def _environment() -> Environment:
     folder = str(resources.files("civility.web") / "templates")
     env = Environment(loader=FileSystemLoader(folder), autoescape=select_autoescape(["html"]))
-    env.globals.update(segments=segments, ACTIONS=ACTIONS, ATTRIBUTES=attributes.NAMES)
+    env.globals.update(
+        segments=segments,
+        attachments=attachments,
+        attachment_summary=summary,
+        ACTIONS=ACTIONS,
+        ATTRIBUTES=attributes.NAMES,
+    )
     env.filters["when"] = _when
     return env
 
@@ -210,7 +220,7 @@ class _UI:
         return self.render(
             request,
             "queue.html",
-            items=items,
+            groups=_by_thread(items),
             total=total,
             filters=filters,
             threads=threads(self.store),
@@ -241,6 +251,7 @@ class _UI:
             request,
             "feedback.html",
             rows=overturns(self.store, site=site),
+            missed=missed(self.store, site=site),
             sites=sites(self.store),
             site=site,
         )
@@ -318,6 +329,34 @@ class _UI:
         )
 
 
+@dataclass
+class _ThreadGroup:
+    id: int
+    title: str
+    site: str
+    items: list[Item] = field(default_factory=list)
+
+
+def _by_thread(items: list[Item]) -> list[_ThreadGroup]:
+    """The queue's items grouped by thread, so each card need not repeat its article's title:
+    threads in the order of their worst item, items worst first within each."""
+    groups: dict[int, _ThreadGroup] = {}
+    for it in items:
+        group = groups.get(it.thread_id)
+        if group is None:
+            group = groups[it.thread_id] = _ThreadGroup(it.thread_id, it.thread_title, it.site)
+        group.items.append(it)
+    return list(groups.values())
+
+
+async def _favicon(request: Request) -> Response:
+    return FileResponse(
+        str(resources.files("civility.web") / "static" / "favicon.ico"),
+        media_type="image/x-icon",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
+
+
 def _csrf_token(request: Request) -> str:
     token = request.session.get("csrf")
     if not isinstance(token, str):
@@ -390,6 +429,7 @@ def create_app(settings: Settings, store: Store) -> Starlette:
     routes = [
         Route("/", mod(ui.home)),
         Route("/login", ui.login, methods=["GET", "POST"]),
+        Route("/favicon.ico", _favicon),
         Route("/logout", ui.logout, methods=["POST"]),
         Route("/queue", mod(ui.queue_page)),
         Route("/comments/{comment_id}/decide", mod(ui.decide_action), methods=["POST"]),

@@ -3,14 +3,24 @@
   "use strict";
   var current = -1;
   function items() { return Array.prototype.slice.call(document.querySelectorAll(".items .item")); }
-  function select(index) {
+  // Bring an item into view with its top showing (an item taller than the window would
+  // otherwise be scrolled to its bottom edge).
+  function reveal(el) {
+    var rect = el.getBoundingClientRect();
+    if (rect.height > window.innerHeight - 16) {
+      if (rect.top < 0 || rect.top > window.innerHeight - 16) { window.scrollBy(0, rect.top - 8); }
+    } else if (rect.top < 0 || rect.bottom > window.innerHeight) {
+      el.scrollIntoView({block: "nearest"});
+    }
+  }
+  function select(index, scroll) {
     var list = items();
     if (!list.length) { return; }
     index = Math.max(0, Math.min(index, list.length - 1));
     list.forEach(function (el) { el.classList.remove("current"); });
     current = index;
     list[index].classList.add("current");
-    list[index].scrollIntoView({block: "nearest"});
+    if (scroll !== false) { reveal(list[index]); }
   }
   function act(action) {
     var list = items();
@@ -41,5 +51,7 @@
       select(index + 1 < list.length ? index + 1 : index);
     }
   });
-  document.addEventListener("DOMContentLoaded", function () { if (items().length) { select(0); } });
+  // Mark the first item on load without scrolling: the page opens at its top, header and filters
+  // in view; j/k scroll from there.
+  document.addEventListener("DOMContentLoaded", function () { if (items().length) { select(0, false); } });
 })();
