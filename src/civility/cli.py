@@ -3,6 +3,7 @@ and prints the result. ``CivilityError`` is caught in exactly one place (``main`
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -23,6 +24,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console()
+# The one optional part of civility: everything else is in the default install.
+SPARK_INSTALL = "pip install 'civility[spark]'"
+SPARK_MODULES = frozenset({"pyspark", "py4j"})
 err_console = Console(stderr=True, soft_wrap=True)
 
 PolicyOption = Annotated[
@@ -127,6 +131,10 @@ ConfigOption = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option("--config", help="TOML settings file (CIVILITY_* variables override it)."),
 ]
+DbOption = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--db", help="Database URL (default: the database_url setting)."),
+]
 
 
 @app.command()
@@ -135,6 +143,7 @@ def serve(
     port: Annotated[Optional[int], typer.Option("--port", help="Port to listen on.")] = None,  # noqa: UP045
     workers: Annotated[Optional[int], typer.Option("--workers", help="Worker processes.")] = None,  # noqa: UP045
     config: ConfigOption = None,
+    db: DbOption = None,
 ) -> None:
     """Serve the Perspective-compatible API, the native API and the moderator UI over HTTP."""
     import secrets
@@ -143,7 +152,7 @@ def serve(
     from civility.settings import Settings
 
     settings = Settings.from_sources(
-        config, overrides={"host": host, "port": port, "workers": workers}
+        config, overrides={"host": host, "port": port, "workers": workers, "database_url": db}
     )
     if not settings.secret_key:
         # One secret for every worker, so a session cookie is valid whichever worker answers;
@@ -164,27 +173,29 @@ keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help
 app.add_typer(keys_app, name="keys")
 
 
-def _api_storage(config: Path | None):  # type: ignore[no-untyped-def]
+def _api_storage(config: Path | None, db: str | None):  # type: ignore[no-untyped-def]
     from civility.api import SqlStorage
     from civility.settings import Settings
 
-    return SqlStorage(Settings.from_sources(config).database_url).create_all()
+    settings = Settings.from_sources(config, overrides={"database_url": db})
+    return SqlStorage(settings.database_url).create_all()
 
 
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Argument(help="A name for the key (who or what uses it).")],
     config: ConfigOption = None,
+    db: DbOption = None,
 ) -> None:
     """Create a key and print it once: only its hash is stored."""
-    key = _api_storage(config).create_key(name)
+    key = _api_storage(config, db).create_key(name)
     sys.stdout.write(key + "\n")
 
 
 @keys_app.command("list")
-def keys_list(config: ConfigOption = None) -> None:
+def keys_list(config: ConfigOption = None, db: DbOption = None) -> None:
     """List keys: name, first characters, created, revoked."""
-    for k in _api_storage(config).list_keys():
+    for k in _api_storage(config, db).list_keys():
         revoked = k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "active"
         sys.stdout.write(f"{k.name}\t{k.hint}...\t{k.created_at.isoformat(timespec='seconds')}\t{revoked}\n")
 
@@ -193,19 +204,16 @@ def keys_list(config: ConfigOption = None) -> None:
 def keys_revoke(
     name: Annotated[str, typer.Argument(help="Name of the key to revoke.")],
     config: ConfigOption = None,
+    db: DbOption = None,
 ) -> None:
     """Revoke a key: requests with it are refused from then on."""
-    _api_storage(config).revoke_key(name)
+    _api_storage(config, db).revoke_key(name)
     sys.stdout.write(f"Revoked {name}.\n")
 
 
 
 # ---------------------------------------------------------------- queue: import, users
 
-DbOption = Annotated[
-    Optional[str],  # noqa: UP045
-    typer.Option("--db", help="Database URL (default: the database_url setting)."),
-]
 users_app = typer.Typer(help="Manage moderator accounts.", no_args_is_help=True)
 app.add_typer(users_app, name="users")
 
@@ -316,6 +324,8 @@ def batch(
         raise InvalidInput(f"'--engine' must be one of local, spark. Got {engine!r}.")
     if master is not None and engine != "spark":
         raise InvalidInput("'--master' needs '--engine spark'.")
+    if engine == "spark" and importlib.util.find_spec("pyspark") is None:
+        raise InvalidInput(f"'--engine spark' needs PySpark, which is not installed: {SPARK_INSTALL}")
     rules = Policy.load(policy) if policy is not None else None
     if engine == "spark":
         sr = run_spark(
@@ -353,13 +363,28 @@ def main() -> None:
     """Entry point: the one place where civility's errors become ``Error: ...`` and an exit code.
 
     Usage errors, ``--help`` and Ctrl-C are left to typer's standalone mode, which prints
-    them and exits with click's codes (2 for usage, 130 for an interrupt).
+    them and exits with click's codes (2 for usage, 130 for an interrupt). A missing Python
+    module (an optional one such as PySpark, or a broken install) is one line and exit 2.
     """
     try:
         app()
     except CivilityError as exc:
         err_console.print(f"Error: {exc.message}", markup=False, highlight=False)
         sys.exit(exc.exit_code)
+    except ModuleNotFoundError as exc:
+        err_console.print(f"Error: {missing_module_message(exc)}", markup=False, highlight=False)
+        sys.exit(2)
+
+
+def missing_module_message(exc: ModuleNotFoundError) -> str:
+    """What to install for a module that could not be imported: one line."""
+    name = (exc.name or str(exc)).split(".")[0]
+    if name in SPARK_MODULES:
+        return f"The Python module '{name}' is not installed; it comes with civility's Spark extra: {SPARK_INSTALL}"
+    return (
+        f"The Python module '{name}' is not installed, though civility needs it; reinstall "
+        "civility with its dependencies (pip install -e . in its checkout)."
+    )
 
 
 if __name__ == "__main__":
