@@ -1,0 +1,146 @@
+"""Which language a comment is written in, and whether civility can score it.
+
+civility's model reads English only (``SUPPORTED_LANGUAGES``). A comment in another language
+must not be scored as if it were English: the Perspective door refuses it as Perspective does
+(``LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE``) and ``analyze``, ``import`` and ``batch`` hold it for
+a moderator with the reason ``language xx not supported``.
+
+The detector is py3langid (a naive Bayes model over byte n-grams; numpy, its model inside
+the wheel, no download, deterministic), restricted to ``LANGUAGES``, the languages a comment
+section is likely to see: the more languages it weighs, the more short English comments it
+mistakes for Tswana or Volapük. ``benchmarks/language.py`` compares it with lingua and CLD2 on
+short comments; docs/language.md has the figures and the reasons for the choice.
+
+Detection is unreliable on short texts and mixed texts, and a wrongly refused English comment
+costs more than a foreign one scored as English, so a text is read as another language only
+when every one of these holds (``read_as``):
+
+* it has at least ``MIN_LETTERS`` letters (``ok``, ``lol``, ``Gracias!``, emoji: English);
+* the detector's first language is not English, with confidence at least ``MIN_CONFIDENCE``;
+* English is not a close second: its confidence is below ``MAX_ENGLISH``;
+* fewer than ``ENGLISH_SHARE`` of its words are common English words (a mostly English
+  comment that quotes a foreign phrase stays English).
+
+Otherwise the text is read as English and scored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+SUPPORTED_LANGUAGES: tuple[str, ...] = ("en",)
+
+# ISO 639-1 codes the detector chooses among.
+LANGUAGES: tuple[str, ...] = tuple(
+    """
+    en es fr de it pt nl pl ru uk tr sv da no fi cs sk hu ro bg el hr sr sl ca
+    ar he fa ur hi bn zh ja ko vi th id
+    """.split()
+)
+MIN_LETTERS = 20
+MIN_CONFIDENCE = 0.5
+MAX_ENGLISH = 0.1
+ENGLISH_SHARE = 0.2
+# Languages reported in ``detectedLanguages``: at most this many, each at least this likely.
+REPORTED = 3
+REPORTED_MIN = 0.1
+
+_WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+
+ENGLISH_COMMON = frozenset(
+    """
+    the a an and or but if of to in on at by for with from as is are was were be been being am
+    i you he she it we they me him her us them my your his its our their this that these those
+    not no do does did have has had will would can could should shall may might must what who
+    why how when where which there here so just all any some very more most than then too also
+    up out about into over only own same such both each few other get got go going like know
+    think people one s t don't it's i'm you're that's
+    """.split()
+)
+
+
+@dataclass(frozen=True)
+class Detection:
+    """What the detector found in one text, and the language civility reads it as."""
+
+    ranked: tuple[tuple[str, float], ...]
+    """The detector's languages with their confidence, most likely first."""
+    language: str
+    """The language civility reads the text as: ``en`` unless ``read_as`` says otherwise."""
+
+    @property
+    def supported(self) -> bool:
+        return self.language in SUPPORTED_LANGUAGES
+
+    @property
+    def detected(self) -> list[str]:
+        """Perspective's ``detectedLanguages``: what the detector found, most likely first."""
+        return [code for code, value in self.ranked[:REPORTED] if value >= REPORTED_MIN]
+
+    @property
+    def reason(self) -> str | None:
+        """``language xx not supported`` when the text cannot be scored, else ``None``."""
+        return None if self.supported else unsupported_reason(self.language)
+
+
+def unsupported_reason(code: str) -> str:
+    return f"language {code} not supported"
+
+
+def letters(text: str) -> int:
+    return sum(ch.isalpha() for ch in text)
+
+
+def english_share(text: str) -> float:
+    """The share of the text's words that are common English words (0 when it has none)."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    return sum(w in ENGLISH_COMMON for w in words) / len(words) if words else 0.0
+
+
+def read_as(text: str, ranked: Sequence[tuple[str, float]]) -> str:
+    """The language civility reads ``text`` as, given the detector's ranking (see the module)."""
+    if not ranked or letters(text) < MIN_LETTERS:
+        return "en"
+    top, confidence = ranked[0]
+    if top == "en" or confidence < MIN_CONFIDENCE:
+        return "en"
+    if dict(ranked).get("en", 0.0) >= MAX_ENGLISH or english_share(text) >= ENGLISH_SHARE:
+        return "en"
+    return top
+
+
+@cache
+def _detector() -> Any:
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(LANGUAGES))
+    return identifier
+
+
+def _ranked(text: str) -> tuple[tuple[str, float], ...]:
+    ranked = _detector().rank(text)
+    return tuple((str(code), round(float(p), 4)) for code, p in ranked[:5] if p >= 1e-4)
+
+
+def detect(text: str) -> Detection:
+    """Detect the language of one text."""
+    return detect_all([text])[0]
+
+
+def detect_all(texts: Sequence[str]) -> list[Detection]:
+    """Detect the language of each text (a text without letters is English: nothing to detect)."""
+    out = []
+    for text in texts:
+        ranked = _ranked(text) if letters(text) else ()
+        out.append(Detection(ranked, read_as(text, ranked)))
+    return out
+
+
+def unsupported(texts: Sequence[str]) -> list[str | None]:
+    """For each text, ``language xx not supported`` when it cannot be scored, else ``None``."""
+    return [d.reason for d in detect_all(texts)]
