@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from civility import language
 from civility.errors import InvalidInput
 from civility.ingest import read_thread
 from civility.policy import Decision, Policy
@@ -112,7 +113,10 @@ def import_thread(
         else:
             assert scorer is not None
             found = _score(scorer, [c.text for _, _, c in chunk])
-        decisions = [chosen.decide(s) if s is not None else Decision("hold") for s in found]
+        decisions = [
+            chosen.decide(s) if s is not None else _unscored(c.text)
+            for s, (_, _, c) in zip(found, chunk, strict=True)
+        ]
         with store.session() as session:
             _add_chunk(session, thread_id, chunk, found, decisions, chosen.name)
         held += sum(d.action == "hold" for d in decisions)
@@ -156,10 +160,17 @@ def import_file(
 
 
 def _score(scorer: Scorer, texts: Sequence[str]) -> list[Scores | None]:
-    """Scores for the texts with prose; ``None`` for blank ones."""
-    wanted = [i for i, t in enumerate(texts) if t.strip()]
+    """Scores for the texts with prose; ``None`` for blank ones and for those in a language
+    the model cannot read."""
+    foreign = language.unsupported(texts)
+    wanted = [i for i, t in enumerate(texts) if t.strip() and foreign[i] is None]
     scored = dict(zip(wanted, scorer.score([texts[i] for i in wanted], spans=True), strict=True))
     return [scored.get(i) for i in range(len(texts))]
+
+
+def _unscored(text: str) -> Decision:
+    """A comment without scores is held; one in a language the model cannot read says so."""
+    return Decision("hold", note=language.unsupported([text])[0])
 
 
 def _thread_row(session: Session, site: Site, thread: Thread, key: str) -> ThreadRow:
@@ -233,7 +244,8 @@ def _add_chunk(
                         "action": r.action,
                     }
                     for r in d.reasons
-                ],
+                ]
+                + ([{"note": d.note}] if d.note else []),
             )
         )
         session.add_all(
