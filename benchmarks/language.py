@@ -18,6 +18,8 @@ from __future__ import annotations
 import argparse
 import random
 import resource
+import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -123,18 +125,47 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=5000, help="real English comments")
     parser.add_argument("--max-chars", type=int, default=300)
     parser.add_argument("--show", action="store_true", help="print the refused English texts")
+    parser.add_argument(
+        "--only", default="", help="measure only candidates whose name contains this"
+    )
+    parser.add_argument("--quiet", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if not args.only:
+        # Each candidate in a fresh process, so that its memory is its own.
+        for name in CANDIDATES:
+            extra = ["--show"] if args.show else []
+            subprocess.run(
+                [
+                    sys.executable,
+                    __file__,
+                    "--n",
+                    str(args.n),
+                    "--max-chars",
+                    str(args.max_chars),
+                    "--only",
+                    name,
+                    "--quiet",
+                    *extra,
+                ],
+                check=True,
+            )
+        return
     samples = _samples()
     english = _english(args.n, args.max_chars)
     sentences = [(lang, t) for lang, kind, t in samples if kind == "sentence"]
     foreign_short = [(lang, t) for lang, kind, t in samples if kind == "short" and lang != "en"]
     kept = [t for lang, kind, t in samples if lang == "en"]
-    print(f"samples: {len(sentences)} foreign sentences, {len(foreign_short)} short foreign texts,")
-    print(
-        f"         {len(kept)} short or mixed English texts; {len(english)} real English comments"
-    )
-    print(f"         (at most {args.max_chars} characters)\n")
+    if not args.quiet or args.only == next(iter(CANDIDATES)):
+        print(
+            f"samples: {len(sentences)} foreign sentences, {len(foreign_short)} short foreign texts,"
+        )
+        print(
+            f"         {len(kept)} short or mixed English texts; {len(english)} real English comments"
+        )
+        print(f"         (at most {args.max_chars} characters)\n")
     for name, make in CANDIDATES.items():
+        if args.only not in name:
+            continue
         try:
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             rank = make()
@@ -168,7 +199,7 @@ def main() -> None:
             if read_as(t, r) != "en"
         ]
         print(f"{name}")
-        print(f"  speed: {rate:,.0f} texts/s (one process); memory: +{grown:,.0f} MB")
+        print(f"  speed: {rate:,.0f} texts/s (one process); memory: +{grown:,.0f} MB (peak RSS)")
         print(f"  top-1 right, foreign sentences:     {_pct(top1, len(sentences))}")
         print(f"  top-1 right, short foreign texts:   {_pct(top1_short, len(foreign_short))}")
         print(f"  top-1 'en', real English comments:  {_pct(english_top1, len(english))}")
@@ -181,7 +212,7 @@ def main() -> None:
                 print(f"      sample: {t!r}")
             for t, r in refused:
                 print(f"      {r}: {t[:100]!r}")
-        print()
+        print(flush=True)
 
 
 if __name__ == "__main__":

@@ -15,11 +15,16 @@ Detection is unreliable on short texts and mixed texts, and a wrongly refused En
 costs more than a foreign one scored as English, so a text is read as another language only
 when every one of these holds (``read_as``):
 
-* it has at least ``MIN_LETTERS`` letters (``ok``, ``lol``, ``Gracias!``, emoji: English);
-* the detector's first language is not English, with confidence at least ``MIN_CONFIDENCE``;
+* it has at least ``MIN_LETTERS`` letters once links, @mentions and HTML entities are set
+  aside (``ok``, ``lol``, ``Gracias!``, emoji, ``@someone naw``: English);
+* the detector's first language is not English, and it and the runner-up (unless that is
+  English) have at least ``MIN_CONFIDENCE`` between them (Russian or Ukrainian: unsure which,
+  sure it is not English);
 * English is not a close second: its confidence is below ``MAX_ENGLISH``;
-* fewer than ``ENGLISH_SHARE`` of its words are common English words (a mostly English
-  comment that quotes a foreign phrase stays English).
+* its words are not English enough: a text where at least two words, and at least
+  ``ENGLISH_SHARE`` of them, are common English words (``the``, ``and``, ``you`` ...) is
+  English, so a mostly English comment that quotes a foreign phrase stays English, while a
+  lone ``a`` or ``so`` in Spanish or German does not make it English.
 
 Otherwise the text is read as English and scored.
 """
@@ -42,14 +47,16 @@ LANGUAGES: tuple[str, ...] = tuple(
     """.split()
 )
 MIN_LETTERS = 20
-MIN_CONFIDENCE = 0.5
+MIN_CONFIDENCE = 0.7
 MAX_ENGLISH = 0.1
-ENGLISH_SHARE = 0.2
+ENGLISH_SHARE = 0.3
 # Languages reported in ``detectedLanguages``: at most this many, each at least this likely.
 REPORTED = 3
 REPORTED_MIN = 0.1
 
 _WORD = re.compile(r"[^\W\d_]+(?:'[^\W\d_]+)?")
+# What says nothing of a comment's language: links, @mentions, HTML entities and tags.
+_NOISE = re.compile(r"https?://\S+|www\.\S+|@\w+|&#?\w+;|</?[a-zA-Z][^>]*>")
 
 ENGLISH_COMMON = frozenset(
     """
@@ -91,14 +98,20 @@ def unsupported_reason(code: str) -> str:
     return f"language {code} not supported"
 
 
+def clean(text: str) -> str:
+    """``text`` without what says nothing of its language (links, @mentions, HTML entities)."""
+    return _NOISE.sub(" ", text)
+
+
 def letters(text: str) -> int:
-    return sum(ch.isalpha() for ch in text)
+    return sum(ch.isalpha() for ch in clean(text))
 
 
-def english_share(text: str) -> float:
-    """The share of the text's words that are common English words (0 when it has none)."""
-    words = [w.lower() for w in _WORD.findall(text)]
-    return sum(w in ENGLISH_COMMON for w in words) / len(words) if words else 0.0
+def english_words(text: str) -> bool:
+    """Whether at least two words, and ``ENGLISH_SHARE`` of them, are common English words."""
+    words = [w.lower() for w in _WORD.findall(clean(text))]
+    hits = sum(w in ENGLISH_COMMON for w in words)
+    return hits >= 2 and hits >= ENGLISH_SHARE * len(words)
 
 
 def read_as(text: str, ranked: Sequence[tuple[str, float]]) -> str:
@@ -106,9 +119,11 @@ def read_as(text: str, ranked: Sequence[tuple[str, float]]) -> str:
     if not ranked or letters(text) < MIN_LETTERS:
         return "en"
     top, confidence = ranked[0]
+    if len(ranked) > 1 and ranked[1][0] != "en":
+        confidence += ranked[1][1]  # Russian or Ukrainian: unsure which, sure it is not English
     if top == "en" or confidence < MIN_CONFIDENCE:
         return "en"
-    if dict(ranked).get("en", 0.0) >= MAX_ENGLISH or english_share(text) >= ENGLISH_SHARE:
+    if dict(ranked).get("en", 0.0) >= MAX_ENGLISH or english_words(text):
         return "en"
     return top
 
@@ -123,7 +138,7 @@ def _detector() -> Any:
 
 
 def _ranked(text: str) -> tuple[tuple[str, float], ...]:
-    ranked = _detector().rank(text)
+    ranked = _detector().rank(clean(text))
     return tuple((str(code), round(float(p), 4)) for code, p in ranked[:5] if p >= 1e-4)
 
 
@@ -136,7 +151,7 @@ def detect_all(texts: Sequence[str]) -> list[Detection]:
     """Detect the language of each text (a text without letters is English: nothing to detect)."""
     out = []
     for text in texts:
-        ranked = _ranked(text) if letters(text) else ()
+        ranked = _ranked(text) if letters(text) else ()  # nothing to detect: English
         out.append(Detection(ranked, read_as(text, ranked)))
     return out
 
