@@ -146,3 +146,23 @@ def test_an_unknown_attribute_still_gets_the_unknown_attribute_error(
     error = r.json()["error"]
     assert error["message"] == "Unknown requested attribute: NOT_AN_ATTRIBUTE"
     assert error["details"][0]["errorType"] == "INVALID_REQUEST"
+
+
+def test_the_native_api_holds_a_comment_in_another_language_with_the_reason(
+    client: httpx.Client,
+) -> None:
+    r = client.post(
+        "/api/v1/score",
+        json={"comments": [{"id": "es", "text": SPANISH}, {"id": "ok", "text": "Gracias!"}]},
+    )
+    assert r.status_code == 200, r.text
+    spanish, short = r.json()["results"]
+    assert spanish["decision"] == {
+        "action": "hold",
+        "reasons": [],
+        "note": "language es not supported",
+    }
+    assert "note" not in short["decision"]
+    thread = client.post("/api/v1/threads", json={"comments": [{"id": "1", "text": SPANISH}]})
+    assert thread.json()["comments"][0]["decision"]["note"] == "language es not supported"
+    assert thread.json()["summary"]["actions"]["hold"] == 1

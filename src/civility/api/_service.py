@@ -321,10 +321,14 @@ class Service:
             list(attrs.normalize_names(attributes)) if attributes else list(self.scorer.attributes)
         )
         results = self.scorer.score(list(texts), attributes=wanted, spans=spans)
+        # A comment in a language the model cannot read is held with the reason; its scores
+        # are still given (the response's shape does not change) but decide nothing.
+        notes = language.unsupported(texts)
         out = []
-        for text, result in zip(texts, results, strict=True):
+        for text, result, note in zip(texts, results, notes, strict=True):
             values = self._calibrate(community, result)
-            item: dict[str, Any] = {"scores": values, "decision": _decision(policy.decide(values))}
+            decision = policy.decide(values) if note is None else Decision("hold", note=note)
+            item: dict[str, Any] = {"scores": values, "decision": _decision(decision)}
             if spans:
                 to16 = Utf16(text)
                 item["spans"] = {
@@ -414,7 +418,7 @@ def _language_not_supported(attribute: str, languages: Sequence[str]) -> ApiErro
 
 
 def _decision(d: Decision) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "action": d.action,
         "reasons": [
             {
@@ -426,3 +430,6 @@ def _decision(d: Decision) -> dict[str, Any]:
             for r in d.reasons
         ],
     }
+    if d.note:
+        out["note"] = d.note
+    return out
