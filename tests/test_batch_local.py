@@ -419,3 +419,24 @@ def test_workers_exit_when_the_driver_is_killed_and_a_rerun_resumes(tmp_path: Pa
     assert [r["text"] for r in scored] == [r["text"] for r in rows]
     assert all(r["decision"] is not None for r in scored)
     assert not parts.exists()
+
+
+def test_a_row_in_a_language_the_model_cannot_read_is_held_with_the_reason(
+    tmp_path: Path,
+) -> None:
+    texts = [
+        "Thanks for the thoughtful article, I learned a lot.",
+        "Esto es una vergüenza, el gobierno miente siempre y nadie dice nada.",
+        "Gracias!",
+        "",
+    ]
+    src = _write_jsonl(tmp_path / "in.jsonl", [{"id": i, "text": t} for i, t in enumerate(texts)])
+    result = run_local(src, tmp_path / "out.jsonl", workers=1)
+    out = [json.loads(line) for line in (tmp_path / "out.jsonl").read_text().splitlines()]
+    english, spanish, short, blank = out
+    assert (spanish["decision"], spanish["hold_reason"]) == ("hold", "language es not supported")
+    assert spanish["TOXICITY"] is None
+    assert english["hold_reason"] is None and english["TOXICITY"] is not None
+    assert short["hold_reason"] is None and short["TOXICITY"] is not None  # too short to refuse
+    assert blank["decision"] is None and blank["hold_reason"] is None
+    assert result.empty == 1 and result.decisions["hold"] >= 1

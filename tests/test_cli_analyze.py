@@ -148,3 +148,20 @@ def test_analyze_with_db_stores_what_import_then_finds_already_there(tmp_path: P
     imported = civility("import", str(EXAMPLE), "--db", db, "--site", "sf")
     assert imported.returncode == 0, imported.stderr
     assert "0 comments added, 28 already present" in " ".join(imported.stdout.split())
+
+
+def test_analyze_holds_a_comment_in_another_language_with_the_reason(tmp_path: Path) -> None:
+    page = tmp_path / "comments.jsonl"
+    rows = [
+        {"id": "1", "author": "Ann", "text": "Thanks for the clear write-up, this helped."},
+        {"id": "2", "author": "Eva", "text": "Esto es una vergüenza, el gobierno miente siempre y nadie dice nada."},
+    ]
+    page.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    done = civility("analyze", str(page), "--json")
+    assert done.returncode == 0, done.stderr
+    spanish = json.loads(done.stdout)["comments"][1]
+    assert spanish["decision"] == {"action": "hold", "reasons": []}
+    assert spanish["note"] == "language es not supported"
+    table = civility("analyze", str(page))
+    assert "language es not supported" in table.stdout
+    assert "2 comments: 1 approved, 1 held, 0 rejected" in table.stdout

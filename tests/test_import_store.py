@@ -96,3 +96,45 @@ def test_a_comment_without_prose_is_held_unscored(store: Store) -> None:
     assert (result.added, result.held) == (1, 1)
     [held], _ = queue(store, QueueFilters())
     assert (held.values, held.policy_action) == ({}, "hold")
+
+
+SPANISH = "Esto es una vergüenza, el gobierno miente siempre y nadie dice nada."
+
+
+def test_a_comment_in_a_language_the_model_cannot_read_is_held_unscored_with_the_reason(
+    store: Store,
+) -> None:
+    import re
+
+    import httpx
+    from web_fixtures import serve
+
+    from civility.store import create_user, decide
+
+    thread = Thread(
+        None,
+        (
+            Comment(id="en", author="x", text="Thanks for the clear write-up."),
+            Comment(id="es", author="y", text=SPANISH),
+            Comment(id="short", author="y", text="Gracias!"),
+        ),
+    )
+    result = import_thread(store, thread, site="s", key="k", scorer=SCORER)
+    assert (result.added, result.held) == (3, 1)
+    items, _ = queue(store, QueueFilters(status="all"))
+    by_key = {i.text: i for i in items}
+    spanish = by_key[SPANISH]
+    assert (spanish.values, spanish.policy_action) == ({}, "hold")
+    assert spanish.note == "language es not supported" and spanish.reasons == []
+    assert by_key["Gracias!"].values and by_key["Gracias!"].note is None
+    mo = create_user(store, "mo", "mo-password", "moderator")
+    with serve(store) as base, httpx.Client(base_url=base, timeout=20) as c:
+        login = c.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login)
+        assert token is not None
+        c.post("/login", data={"username": "mo", "password": "mo-password", "csrf_token": token.group(1)})
+        page = c.get("/queue")
+        assert page.status_code == 200
+        assert "language es not supported" in page.text
+    # A moderator's decision on it still records (the note is not an attribute).
+    assert decide(store, spanish.id, "approve", mo).status == "approved"

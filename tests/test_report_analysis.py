@@ -214,3 +214,28 @@ def test_an_article_without_comments_still_gives_a_summary_and_a_report(scorer: 
     out = io.StringIO()
     print_analysis(analysis, Console(file=out, width=100, _environ={}))
     assert out.getvalue().strip().splitlines()[-1] == "0 comments: 0 approved, 0 held, 0 rejected"
+
+
+SPANISH = "Esto es una vergüenza, el gobierno miente siempre y nadie dice nada."
+
+
+def test_a_comment_in_a_language_the_model_cannot_read_is_held_unscored_with_the_reason(
+    scorer: Scorer,
+) -> None:
+    thread = Thread(
+        None,
+        (
+            Comment("en", "Ann", "Thanks for the clear write-up."),
+            Comment("es", "Eva", SPANISH),
+            Comment("short", "Eva", "Gracias!"),
+        ),
+    )
+    analysis = analyze_thread(thread, scorer, Policy.default())
+    english, spanish, short = analysis.results
+    assert (spanish.scores, spanish.decision.action, spanish.note) == (None, "hold", "language es not supported")
+    assert english.scores is not None and short.scores is not None
+    data = analysis_dict(analysis)["comments"][1]
+    assert data["note"] == "language es not supported" and "scores" not in data
+    out = io.StringIO()
+    print_analysis(analysis, Console(file=out, width=140, _environ={}))
+    assert "language es not supported" in out.getvalue()

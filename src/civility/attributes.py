@@ -28,6 +28,23 @@ ATTRIBUTES: tuple[Attribute, ...] = (
 )
 
 NAMES: tuple[str, ...] = tuple(a.name for a in ATTRIBUTES)
+
+# Perspective's names for the experimental versions of its production attributes: civility
+# answers each with the production head, under the name asked for.
+EXPERIMENTAL_ALIASES: dict[str, str] = {
+    f"{name}_EXPERIMENTAL": name
+    for name in ("TOXICITY", "SEVERE_TOXICITY", "IDENTITY_ATTACK", "INSULT", "PROFANITY", "THREAT")
+}
+
+# Attributes Perspective knows and civility does not serve: the Perspective door refuses them
+# as Perspective refuses an attribute it does not serve in the request's language.
+UNSERVED: frozenset[str] = frozenset(
+    """
+    FLIRTATION ATTACK_ON_AUTHOR ATTACK_ON_COMMENTER INCOHERENT INFLAMMATORY LIKELY_TO_REJECT
+    OBSCENE UNSUBSTANTIAL AFFINITY_EXPERIMENTAL COMPASSION_EXPERIMENTAL CURIOSITY_EXPERIMENTAL
+    NUANCE_EXPERIMENTAL PERSONAL_STORY_EXPERIMENTAL REASONING_EXPERIMENTAL RESPECT_EXPERIMENTAL
+    """.split()
+)
 _BY_NAME = {a.name: a for a in ATTRIBUTES}
 
 

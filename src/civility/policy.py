@@ -32,10 +32,12 @@ class Reason:
 
 @dataclass(frozen=True)
 class Decision:
-    """What to do with a comment, and every threshold that led there (strongest first)."""
+    """What to do with a comment, and every threshold that led there (strongest first); a
+    comment held without scores says why in ``note`` (``language es not supported``)."""
 
     action: Action
     reasons: tuple[Reason, ...] = ()
+    note: str | None = None
 
     @property
     def attributes(self) -> tuple[str, ...]:

@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from civility import language
 from civility.errors import InvalidInput
 from civility.ingest import decode, read_thread
 from civility.policy import Decision, Policy
@@ -86,14 +87,21 @@ def analyze_thread(thread: Thread, scorer: Scorer, policy: Policy) -> Analysis:
 
     A comment without prose (only ``comment image`` lines or URL debris) is not scored: it is
     held for a moderator with ``NO_TEXT_NOTE``, since an image or a link may carry anything.
+    A comment in a language the model cannot read is held the same way, with the note
+    ``language xx not supported`` (``civility.language``).
     """
-    scored = [k for k, c in enumerate(thread.comments) if c.text.strip()]
+    with_text = [k for k, c in enumerate(thread.comments) if c.text.strip()]
+    reasons = language.unsupported([thread.comments[k].text for k in with_text])
+    foreign = {k: r for k, r in zip(with_text, reasons, strict=True) if r is not None}
+    scored = [k for k in with_text if k not in foreign]
     found = scorer.score([thread.comments[k].text for k in scored], spans=True)
     by_position = dict(zip(scored, found, strict=True))
     results = []
     for k, c in enumerate(thread.comments):
         s = by_position.get(k)
-        if s is None:
+        if k in foreign:
+            results.append(CommentResult(c, None, Decision("hold", note=foreign[k]), foreign[k]))
+        elif s is None:
             results.append(CommentResult(c, None, Decision("hold"), NO_TEXT_NOTE))
         else:
             results.append(CommentResult(c, s, policy.decide(s)))
@@ -135,7 +143,9 @@ def print_analysis(analysis: Analysis, console: Console) -> None:
     table.add_column("decision", no_wrap=True, overflow="ellipsis", width=20 if wide else 15)
     for r in analysis.results:
         if r.scores is None:
-            top = "[dim]not scored (no text)[/dim]"
+            # the note says why: no text, or a language the model cannot read
+            why = "not scored (no text)" if r.note in (None, NO_TEXT_NOTE) else r.note
+            top = f"[dim]{escape(why or '')}[/dim]"
         else:
             top = "  ".join(f"{a} {v:.2f}" for a, v in r.scores.top(2 if wide else 1))
         reasons = ", ".join(dict.fromkeys(x.attribute for x in r.decision.reasons))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,12 +12,12 @@ import numpy as np
 
 from civility import attributes as attrs
 from civility.errors import InvalidInput, ModelError
+from civility.language import SUPPORTED_LANGUAGES as SUPPORTED_LANGUAGES
 from civility.model import LinearModel, default_model_dir, load_model
 from civility.model.spans import ARRAYS_FILE as SPAN_ARRAYS_FILE
 from civility.model.spans import GENERIC, SpanTagger, merge_tokens
 from civility.text import Normalized, WordNormalizer, normalize
 
-SUPPORTED_LANGUAGES: tuple[str, ...] = ("en",)
 MAX_TEXT_BYTES = 20480
 
 # Span search. Falls are measured in log-odds, so a saturated text (p close to 1) still shows
@@ -282,26 +281,3 @@ class Scorer:
 def _logit(p: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
     q = np.clip(np.asarray(p, dtype=np.float64), _LOGIT_EPS, 1.0 - _LOGIT_EPS)
     return np.asarray(np.log(q) - np.log1p(-q), dtype=np.float64)
-
-
-def detect_language(text: str) -> str | None:
-    """``'en'`` when the text reads as English, else ``None`` (detection failed or other language)."""
-    words = re.findall(r"[a-z']+", text.lower())
-    if not words:
-        return None
-    hits = sum(w in _ENGLISH_COMMON for w in words)
-    if len(words) <= 3:
-        return "en" if hits or all(w.isascii() for w in words) else None
-    return "en" if hits / len(words) >= 0.12 else None
-
-
-_ENGLISH_COMMON = frozenset(
-    """
-    the a an and or but if of to in on at by for with from as is are was were be been being am
-    i you he she it we they me him her us them my your his its our their this that these those
-    not no do does did have has had will would can could should shall may might must what who
-    why how when where which there here so just all any some very more most than then too also
-    up out about into over only own same such both each few other get got go going like know
-    think people one s t don't it's i'm you're that's
-    """.split()
-)

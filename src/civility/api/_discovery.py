@@ -145,9 +145,13 @@ SCHEMAS: dict[str, Any] = {
             "requestedAttributes": {
                 "type": "object",
                 "additionalProperties": {"$ref": "AttributeParameters"},
-                "description": "The attributes to score, by name.",
+                "description": "The attributes to score, by name (a *_EXPERIMENTAL name is "
+                "answered by its production attribute).",
             },
-            "languages": _strings("Languages of the comment (ISO 639-1); civility supports en."),
+            "languages": _strings(
+                "Languages of the comment (ISO 639-1); civility supports en. When omitted, the "
+                "language is detected, and a comment clearly in another one is refused."
+            ),
             "spanAnnotations": {
                 "type": "boolean",
                 "description": "Return the spans behind each score.",

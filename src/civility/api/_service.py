@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from civility import attributes as attrs
+from civility import language
 from civility.api._calibration import Calibrations
 from civility.api._errors import ApiError, invalid
 from civility.api._offsets import Plain, Utf16, plain, strip_html
@@ -26,7 +27,7 @@ from civility.api._schema import (
 from civility.api.storage import ApiStorage, FeedbackPair
 from civility.errors import UnknownAttribute
 from civility.policy import Decision, Policy
-from civility.scorer import MAX_TEXT_BYTES, SUPPORTED_LANGUAGES, Scorer, Scores, detect_language
+from civility.scorer import MAX_TEXT_BYTES, SUPPORTED_LANGUAGES, Scorer, Scores
 from civility.settings import Settings
 
 log = logging.getLogger("civility.api")
@@ -128,19 +129,38 @@ class Service:
 
     # ---------------------------------------------------------------- Perspective
 
-    def _requested(self, req: AnalyzeCommentRequest) -> dict[str, tuple[str | None, float | None]]:
+    def _head(self, name: str) -> str | None:
+        """The head that answers ``name`` (a ``*_EXPERIMENTAL`` name is answered by its
+        production head), ``None`` for an attribute Perspective knows and civility does not
+        serve; an unknown name is an error."""
+        key = name.strip().upper()
+        if key in attrs.UNSERVED:
+            return None
+        head = attrs.EXPERIMENTAL_ALIASES.get(key) or attrs.get(name).name
+        if head not in self.scorer.attributes:
+            raise UnknownAttribute(f"Unknown requested attribute: {name}")
+        return head
+
+    def _requested(
+        self, req: AnalyzeCommentRequest
+    ) -> tuple[dict[str, tuple[str, float | None]], list[str]]:
+        """The attributes to answer, by the name asked for: (head, threshold); and the names
+        asked for that civility does not serve."""
         if not req.requestedAttributes:
             raise invalid("Must request at least one attribute.", "NO_REQUESTED_ATTRIBUTES")
-        wanted: dict[str, tuple[str | None, float | None]] = {}
+        wanted: dict[str, tuple[str, float | None]] = {}
+        unserved: list[str] = []
         for name, params in req.requestedAttributes.items():
-            attribute = attrs.get(name).name
-            if attribute not in self.scorer.attributes:
-                raise UnknownAttribute(f"Unknown requested attribute: {name}")
+            key = name.strip().upper()
+            head = self._head(name)
+            if head is None:
+                unserved.append(key)
+                continue
             score_type = params.scoreType if params else None
             threshold = params.scoreThreshold if params else None
             if score_type not in _SUPPORTED_SCORE_TYPES:
                 raise invalid(
-                    f"Attribute {attribute} does not support score type {score_type}. "
+                    f"Attribute {key} does not support score type {score_type}. "
                     "Supported: PROBABILITY."
                 )
             if threshold is not None and not 0.0 <= threshold <= 1.0:
@@ -148,26 +168,24 @@ class Service:
                     f"Invalid value at 'requestedAttributes[{name}].score_threshold': must be in "
                     f"[0, 1]. Got {threshold}."
                 )
-            wanted[attribute] = (score_type, threshold)
-        return wanted
+            wanted[key] = (head, threshold)
+        return wanted, unserved
 
     def _languages(
         self, requested: Sequence[str] | None, first_attribute: str, text: str
     ) -> tuple[list[str], list[str]]:
-        detected = detect_language(text)
-        detected_list = [detected] if detected else []
+        """The languages to score in and the detected ones; a language civility cannot score,
+        requested or detected, is refused as Perspective refuses it."""
+        detection = language.detect(text)
         if requested:
             unsupported = [c for c in requested if _language(c) not in SUPPORTED_LANGUAGES]
             if unsupported:
-                raise invalid(
-                    f"Attribute {first_attribute} does not support request languages: "
-                    f"{','.join(unsupported)}",
-                    "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
-                )
-            return [_language(c) for c in requested], detected_list
-        # The detector is weak on short texts: civility scores them as English (its only
-        # language) rather than refusing, and reports what it detected.
-        return ["en"], detected_list
+                raise _language_not_supported(first_attribute, unsupported)
+            return [_language(c) for c in requested], detection.detected
+        # Short and mixed texts are read as English (civility.language.read_as).
+        if not detection.supported:
+            raise _language_not_supported(first_attribute, [detection.language])
+        return [detection.language], detection.detected
 
     def _calibrate(self, community: str | None, scores: Scores) -> dict[str, float]:
         values = dict(scores.values)
@@ -181,21 +199,26 @@ class Service:
     def analyze(self, req: AnalyzeCommentRequest, caller: Caller) -> dict[str, Any]:
         """``comments:analyze`` (runs in a worker thread: it scores)."""
         text = _comment_text(req.comment)
-        wanted = self._requested(req)
-        languages, detected = self._languages(req.languages, next(iter(wanted)), text.text)
+        wanted, unserved = self._requested(req)
+        first = next(iter(wanted)) if wanted else unserved[0]
+        languages, detected = self._languages(req.languages, first, text.text)
+        if unserved:
+            # Perspective fails the whole request when one attribute is not served.
+            raise _language_not_supported(unserved[0], list(req.languages or languages))
         spans = bool(req.spanAnnotations)
-        result = self.scorer.score([text.text], attributes=list(wanted), spans=spans)[0]
+        heads = list(dict.fromkeys(head for head, _ in wanted.values()))
+        result = self.scorer.score([text.text], attributes=heads, spans=spans)[0]
         values = self._calibrate(req.communityId, result)
         sent = req.comment.text if req.comment is not None and req.comment.text else ""
         to16 = Utf16(sent)
         whole = (0, to16(len(sent)))
         out: dict[str, Any] = {}
-        for attribute, (_, threshold) in wanted.items():
-            value = values[attribute]
+        for attribute, (head, threshold) in wanted.items():
+            value = values[head]
             if threshold is not None and value < threshold:
                 continue
             span_list = []
-            for s in result.spans.get(attribute, ()) if spans else ():
+            for s in result.spans.get(head, ()) if spans else ():
                 b, e = text.to_original(s.begin, s.end)
                 span_list.append(
                     {
@@ -249,10 +272,13 @@ class Service:
                 "Must suggest a score for at least one attribute.", "NO_REQUESTED_ATTRIBUTES"
             )
         suggested: dict[str, float] = {}
+        unserved: list[str] = []
         for name, scores in req.attributeScores.items():
-            attribute = attrs.get(name).name
-            if attribute not in self.scorer.attributes:
-                raise UnknownAttribute(f"Unknown requested attribute: {name}")
+            head = self._head(name)
+            if head is None:
+                unserved.append(name.strip().upper())
+                continue
+            attribute = head
             value = scores.summaryScore.value if scores.summaryScore else None
             if value is None or not 0.0 <= value <= 1.0:
                 raise invalid(
@@ -260,7 +286,10 @@ class Service:
                     f"a probability in [0, 1] is required. Got {value}."
                 )
             suggested[attribute] = value
-        _, detected = self._languages(req.languages, next(iter(suggested)), text.text)
+        first = next(iter(suggested)) if suggested else unserved[0]
+        languages, detected = self._languages(req.languages, first, text.text)
+        if unserved:
+            raise _language_not_supported(unserved[0], list(req.languages or languages))
         model = self.scorer.score([text.text], attributes=list(suggested))[0]
         community = req.communityId or ""
         self.storage.add_feedback(
@@ -292,10 +321,14 @@ class Service:
             list(attrs.normalize_names(attributes)) if attributes else list(self.scorer.attributes)
         )
         results = self.scorer.score(list(texts), attributes=wanted, spans=spans)
+        # A comment in a language the model cannot read is held with the reason; its scores
+        # are still given (the response's shape does not change) but decide nothing.
+        notes = language.unsupported(texts)
         out = []
-        for text, result in zip(texts, results, strict=True):
+        for text, result, note in zip(texts, results, notes, strict=True):
             values = self._calibrate(community, result)
-            item: dict[str, Any] = {"scores": values, "decision": _decision(policy.decide(values))}
+            decision = policy.decide(values) if note is None else Decision("hold", note=note)
+            item: dict[str, Any] = {"scores": values, "decision": _decision(decision)}
             if spans:
                 to16 = Utf16(text)
                 item["spans"] = {
@@ -377,8 +410,15 @@ class Service:
         }
 
 
+def _language_not_supported(attribute: str, languages: Sequence[str]) -> ApiError:
+    return invalid(
+        f"Attribute {attribute} does not support request languages: {','.join(languages)}",
+        "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
+    )
+
+
 def _decision(d: Decision) -> dict[str, Any]:
-    return {
+    out: dict[str, Any] = {
         "action": d.action,
         "reasons": [
             {
@@ -390,3 +430,6 @@ def _decision(d: Decision) -> dict[str, Any]:
             for r in d.reasons
         ],
     }
+    if d.note:
+        out["note"] = d.note
+    return out

@@ -35,8 +35,10 @@ FORMATS: dict[str, Format] = {
 REQUIRED = ("id", "text")
 DECISION = "decision"
 MODEL_VERSION = "model_version"
+# Why a row was held without scores ("language es not supported"); null for every other row.
+HOLD_REASON = "hold_reason"
 # Output columns the job adds; an input that already has one is refused rather than overwritten.
-ADDED = (*attrs.NAMES, DECISION, MODEL_VERSION)
+ADDED = (*attrs.NAMES, DECISION, MODEL_VERSION, HOLD_REASON)
 _CSV_FIELD_LIMIT = 1 << 24
 _CHECK_BATCH = 65_536  # rows decoded at a time by the Parquet check
 

@@ -2,7 +2,9 @@
 
 A row whose text is null, empty or only whitespace is not scored: its score columns and its
 decision are null (there is nothing to moderate, and "approve" would claim a judgement that
-was never made). The row itself is kept, and the job's summary counts such rows.
+was never made). The row itself is kept, and the job's summary counts such rows. A row in a
+language the model cannot read is not scored either: its decision is "hold" and its
+``hold_reason`` says why ("language es not supported", ``civility.language``).
 """
 
 from __future__ import annotations
@@ -14,7 +16,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from civility.batch._io import DECISION, MODEL_VERSION
+from civility import language
+from civility.batch._io import DECISION, HOLD_REASON, MODEL_VERSION
 from civility.policy import Policy
 from civility.scorer import Scorer
 
@@ -34,12 +37,14 @@ def cached_scorer(model_dir: str) -> Scorer:
 
 @dataclass(frozen=True)
 class ScoredColumns:
-    """Per-attribute scores (``None`` for unscored rows), decisions and the model version."""
+    """Per-attribute scores (``None`` for unscored rows), decisions, the model version, the
+    number of empty rows and why each row held unscored was held."""
 
     scores: dict[str, list[float | None]]
     decisions: list[str | None]
     model_version: str
     empty: int
+    hold_reasons: list[str | None]
 
 
 def is_empty(text: Any) -> bool:
@@ -49,6 +54,10 @@ def is_empty(text: Any) -> bool:
 def score_texts(texts: Sequence[Any], scorer: Scorer, policy: Policy) -> ScoredColumns:
     """Score the non-empty texts in one ``Scorer.score`` call; decide each with ``policy``."""
     keep = [i for i, t in enumerate(texts) if not is_empty(t)]
+    reasons: list[str | None] = [None] * len(texts)
+    for i, reason in zip(keep, language.unsupported([texts[i] for i in keep]), strict=True):
+        reasons[i] = reason
+    keep = [i for i in keep if reasons[i] is None]
     results = scorer.score([texts[i] for i in keep])
     scores: dict[str, list[float | None]] = {a: [None] * len(texts) for a in scorer.attributes}
     decisions: list[str | None] = [None] * len(texts)
@@ -56,7 +65,11 @@ def score_texts(texts: Sequence[Any], scorer: Scorer, policy: Policy) -> ScoredC
         for a, v in result.values.items():
             scores[a][i] = v
         decisions[i] = policy.decide(result).action
-    return ScoredColumns(scores, decisions, scorer.version, len(texts) - len(keep))
+    for i, reason in enumerate(reasons):
+        if reason is not None:
+            decisions[i] = "hold"
+    held = sum(r is not None for r in reasons)
+    return ScoredColumns(scores, decisions, scorer.version, len(texts) - len(keep) - held, reasons)
 
 
 def score_table(table: pa.Table, scorer: Scorer, policy: Policy) -> pa.Table:
@@ -65,6 +78,9 @@ def score_table(table: pa.Table, scorer: Scorer, policy: Policy) -> pa.Table:
     for name, values in cols.scores.items():
         table = table.append_column(name, pa.array(values, type=pa.float64()))
     table = table.append_column(DECISION, pa.array(cols.decisions, type=pa.string()))
-    return table.append_column(
+    table = table.append_column(
         MODEL_VERSION, pa.array([cols.model_version] * table.num_rows, type=pa.string())
+    )
+    return table.append_column(
+        HOLD_REASON, pa.array(cols.hold_reasons, type=pa.string())
     )

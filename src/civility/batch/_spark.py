@@ -171,6 +171,7 @@ def _output_schema(frame: DataFrame, attributes: tuple[str, ...]) -> Any:
 
     added = [StructField(a, DoubleType()) for a in attributes]
     added += [StructField(DECISION, StringType()), StructField("model_version", StringType())]
+    added += [StructField("hold_reason", StringType())]
     return StructType(list(frame.schema.fields) + added)
 
 

@@ -38,6 +38,7 @@ from pathlib import Path
 from sqlalchemy import delete, desc, func, select
 from sqlalchemy.orm import Session
 
+from civility import language
 from civility.errors import InvalidInput
 from civility.ingest import read_threads
 from civility.policy import Decision, Policy
@@ -180,7 +181,10 @@ def import_thread(
         else:
             assert scorer is not None
             found = _score(scorer, [w.comment.text for w in chunk])
-        decisions = [chosen.decide(s) if s is not None else Decision("hold") for s in found]
+        decisions = [
+            chosen.decide(s) if s is not None else _unscored(w.comment.text)
+            for s, w in zip(found, chunk, strict=True)
+        ]
         with store.session() as session:
             for w, s, d in zip(chunk, found, decisions, strict=True):
                 if w.row_id is None:
@@ -413,10 +417,17 @@ def _closest(
 
 
 def _score(scorer: Scorer, texts: Sequence[str]) -> list[Scores | None]:
-    """Scores for the texts with prose; ``None`` for blank ones."""
-    wanted = [i for i, t in enumerate(texts) if t.strip()]
+    """Scores for the texts with prose; ``None`` for blank ones and for those in a language
+    the model cannot read."""
+    foreign = language.unsupported(texts)
+    wanted = [i for i, t in enumerate(texts) if t.strip() and foreign[i] is None]
     scored = dict(zip(wanted, scorer.score([texts[i] for i in wanted], spans=True), strict=True))
     return [scored.get(i) for i in range(len(texts))]
+
+
+def _unscored(text: str) -> Decision:
+    """A comment without scores is held; one in a language the model cannot read says so."""
+    return Decision("hold", note=language.unsupported([text])[0])
 
 
 def _new_thread_row(session: Session, site: Site, thread: Thread, key: str) -> ThreadRow:
@@ -543,7 +554,8 @@ def _add_verdict(
                     "action": r.action,
                 }
                 for r in d.reasons
-            ],
+            ]
+            + ([{"note": d.note}] if d.note else []),
         )
     )
     session.add_all(

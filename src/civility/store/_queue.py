@@ -58,6 +58,7 @@ class Item:
     values: dict[str, float] = field(default_factory=dict)
     spans: dict[str, list[list[float]]] = field(default_factory=dict)
     reasons: list[dict[str, Any]] = field(default_factory=list)
+    note: str | None = None  # why the policy held it unscored ("language es not supported")
     model_version: str = ""
     parent: tuple[str | None, str] | None = None  # (author, text)
     decided_by: str | None = None
@@ -122,7 +123,8 @@ def _items(session: Session, rows: list[CommentRow]) -> list[Item]:
                 worst_score=r.worst_score,
                 values=dict(s.values) if s else {},
                 spans=dict(s.spans) if s else {},
-                reasons=policy_reasons.get(r.id, []),
+                reasons=[x for x in policy_reasons.get(r.id, []) if "attribute" in x],
+                note=next((x["note"] for x in policy_reasons.get(r.id, []) if "note" in x), None),
                 model_version=s.model_version if s else "",
                 parent=(parent.author, parent.text) if parent is not None else None,
                 decided_by=moderator[0] if moderator else None,
@@ -204,7 +206,7 @@ def decide(store: Store, comment_id: int, action: str, user: Account) -> Item:
                 ).first()
                 or []
             )
-            flagged = {r["attribute"] for r in reasons}
+            flagged = {r["attribute"] for r in reasons if "attribute" in r}
             for attribute, value in (score.values if score else {}).items():
                 session.add(
                     CalibrationFeedback(
