@@ -188,7 +188,7 @@ def test_span_faithfulness_counts_spans_that_carry_the_score_and_stopword_spans(
     text = "you are an idiot"
     spans = {text: {"INSULT": (Span(11, 16, 0.8), Span(4, 7, 0.1)), "TOXICITY": (Span(0, 3, 0.2),)}}
     scorer = FakeScorer(
-        [("idiot", {"INSULT": 0.9, "TOXICITY": 0.7}), ("are", {"INSULT": 0.1, "TOXICITY": 0.1})],
+        [("idiot", {"INSULT": 0.9, "TOXICITY": 0.3}), ("are", {"INSULT": 0.1, "TOXICITY": 0.1})],
         spans,
     )
     report = span_faithfulness(scorer, [text])
@@ -207,6 +207,8 @@ def test_span_faithfulness_counts_spans_that_carry_the_score_and_stopword_spans(
         "stopwords_only": 1.0,
     }
     assert report["stopwords_only"] == pytest.approx(2 / 3, abs=1e-4)
+    # Only INSULT scores >= 0.5: of its two spans, one ("are") is a stopword.
+    assert report["flagged_spans"] == 2 and report["flagged_stopwords_only"] == 0.5
 
 
 @pytest.mark.parametrize(

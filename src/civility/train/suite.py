@@ -238,6 +238,7 @@ def span_faithfulness(scorer: SuiteScorer, texts: Sequence[str]) -> dict[str, An
     rescored = scorer.score(variants) if variants else []
     per: dict[str, dict[str, int]] = {}
     stop_examples: list[str] = []
+    flagged = flagged_stop = 0  # spans of attributes scoring >= HIGH, those that explain a flag
     for i, attribute, begin, end, whole, rows in spans:
         before = results[i].values[attribute]
         row = per.setdefault(
@@ -248,6 +249,8 @@ def span_faithfulness(scorer: SuiteScorer, texts: Sequence[str]) -> dict[str, An
         row["word_lowers"] += int(any(rescored[r].values[attribute] < before for r in rows))
         stop = is_stopword_span(texts[i][begin:end])
         row["stopwords_only"] += int(stop)
+        flagged += int(before >= HIGH)
+        flagged_stop += int(stop and before >= HIGH)
         if stop and len(stop_examples) < 8:
             stop_examples.append(f"{attribute} {texts[i][begin:end]!r}")
     total = {
@@ -266,6 +269,8 @@ def span_faithfulness(scorer: SuiteScorer, texts: Sequence[str]) -> dict[str, An
         "texts": len(texts),
         "spans": total["spans"],
         **shares(total),
+        "flagged_spans": flagged,
+        "flagged_stopwords_only": round(flagged_stop / flagged, 4) if flagged else float("nan"),
         "per_attribute": {a: {"spans": r["spans"], **shares(r)} for a, r in sorted(per.items())},
         "stopword_examples": stop_examples,
     }
@@ -293,7 +298,8 @@ def render_suite(report: Mapping[str, Any]) -> list[str]:
         lines += [
             f"span faithfulness on {label} ({s['spans']} spans over {s['texts']} texts):",
             f"  share of spans whose removal lowers their attribute {s['span_lowers']:.4f}, holding a word whose "
-            f"removal alone does {s['word_lowers']:.4f}, on stopwords alone {s['stopwords_only']:.4f}",
+            f"removal alone does {s['word_lowers']:.4f}, on stopwords alone {s['stopwords_only']:.4f} "
+            f"({s['flagged_stopwords_only']:.4f} of the {s['flagged_spans']} spans of attributes scoring >= {HIGH})",
         ]
         for attribute, r in s["per_attribute"].items():
             lines.append(
