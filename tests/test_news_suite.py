@@ -122,6 +122,10 @@ def test_no_suite_case_is_a_training_template_or_a_bias_sentence() -> None:
             '{"id": "a", "functionality": "friendly_nh", "text": "t"}',
             "s.jsonl line 1: 'expect' must be an object with 'action', 'high' and/or 'low'.",
         ),
+        (
+            '{"id": "a", "functionality": "friendly_nh", "text": "t", "expect": {"high": "INSULT"}}',
+            "s.jsonl line 1: 'high' and 'low' must be lists of attribute names.",
+        ),
     ],
     ids=[
         "not-json",
@@ -132,6 +136,7 @@ def test_no_suite_case_is_a_training_template_or_a_bias_sentence() -> None:
         "bad-attribute",
         "high-and-low",
         "no-expect",
+        "high-not-a-list",
     ],
 )
 def test_a_bad_case_is_refused_with_its_line(tmp_path: Path, line: str, message: str) -> None:

@@ -134,7 +134,10 @@ def _case(line: str, where: str) -> Case:
         raise InvalidInput(
             f"{where}: 'action' must be one of {', '.join(OUTCOMES)}. Got {action!r}."
         )
-    high, low = tuple(expect.get("high", ())), tuple(expect.get("low", ()))
+    lists = [expect.get(k, []) for k in ("high", "low")]
+    if not all(isinstance(v, list) and all(isinstance(x, str) for x in v) for v in lists):
+        raise InvalidInput(f"{where}: 'high' and 'low' must be lists of attribute names.")
+    high, low = tuple(lists[0]), tuple(lists[1])
     unknown = [a for a in high + low if a not in NAMES]
     if unknown:
         raise InvalidInput(f"{where}: unknown attribute {unknown[0]!r}.")
