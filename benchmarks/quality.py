@@ -84,9 +84,10 @@ def main(argv: list[str] | None = None) -> int:
 
     frame = load_corpora(args.data)
     if args.quick:
-        frame = frame.groupby("corpus", group_keys=False).apply(
-            lambda g: g.sample(min(len(g), 1500), random_state=0)
-        ).reset_index(drop=True)
+        # pandas 3's groupby().apply() drops the grouping column, so sample each corpus apart.
+        frame = pd.concat(
+            [g.sample(min(len(g), 1500), random_state=0) for _, g in frame.groupby("corpus")], ignore_index=True
+        )
     train = frame[frame["split"] == "train"]
 
     civility_model = fit_model(train)
