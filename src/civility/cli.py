@@ -118,11 +118,15 @@ def evaluate(
     data: Annotated[Optional[Path], typer.Option("--data", help="Corpus directory (default ../shared/data).")] = None,  # noqa: UP045
     model: ModelOption = None,
     retrain: Annotated[bool, typer.Option("--retrain", help="Also the figures that refit: leave-one-corpus-out and span cross-validation (minutes).")] = False,
+    suite_only: Annotated[bool, typer.Option("--suite-only", help="Only the news-comment suite and span faithfulness (seconds).")] = False,
 ) -> None:
-    """Print the held-out, cross-domain, HateCheck, bias and span metrics."""
-    from civility.train.pipeline import run_evaluation
+    """Print the held-out, cross-domain, HateCheck, bias, news-comment suite and span metrics."""
+    from civility.train.pipeline import run_evaluation, run_suite_evaluation
 
-    run_evaluation(data_dir=data, model_dir=model, console=console, retrain=retrain)
+    if suite_only:
+        run_suite_evaluation(data_dir=data, model_dir=model, console=console)
+    else:
+        run_evaluation(data_dir=data, model_dir=model, console=console, retrain=retrain)
 
 
 # ---------------------------------------------------------------- server: serve, keys
