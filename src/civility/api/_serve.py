@@ -8,16 +8,15 @@ import shutil
 import tempfile
 from typing import Any
 
+from civility.api._app import create_app
+from civility.api._metrics import MULTIPROC_DIR
 from civility.settings import ENV_PREFIX, SETTINGS, Settings
 
 GRACEFUL_SECONDS = 30
-MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def app_from_environment() -> Any:
     """uvicorn's factory, called once in each worker: settings arrive as ``CIVILITY_*``."""
-    from civility.api._app import create_app
-
     return create_app(Settings.from_sources())
 
 
