@@ -6,7 +6,8 @@ query parameters). The document keeps, byte for byte, the shape FastAPI gave it 
 app was a FastAPI app (operation ids, ``Successful Response``, the 422 answer and its two
 schemas for a route with query parameters), so clients generated from it do not change.
 The Swagger UI page and its OAuth2 redirect page are FastAPI's HTML helpers: the only part
-of FastAPI left, and it touches no request.
+of FastAPI left, it touches no request, and it is imported when a page is asked for (FastAPI
+takes a second to import).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from fastapi.openapi.docs import get_swagger_ui_html, get_swagger_ui_oauth2_redirect_html
 from pydantic import BaseModel
 from pydantic.json_schema import models_json_schema
 from starlette.requests import Request
@@ -163,6 +163,8 @@ async def openapi_json(request: Request) -> Response:
 
 
 async def swagger_ui(request: Request) -> Response:
+    from fastapi.openapi.docs import get_swagger_ui_html
+
     title = request.app.state.openapi["info"]["title"]
     return get_swagger_ui_html(
         openapi_url=OPENAPI_URL,
@@ -172,6 +174,8 @@ async def swagger_ui(request: Request) -> Response:
 
 
 async def swagger_ui_redirect(request: Request) -> Response:
+    from fastapi.openapi.docs import get_swagger_ui_oauth2_redirect_html
+
     return get_swagger_ui_oauth2_redirect_html()
 
 

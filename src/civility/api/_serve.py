@@ -8,7 +8,6 @@ import shutil
 import tempfile
 from typing import Any
 
-from civility.api._app import create_app
 from civility.api._metrics import MULTIPROC_DIR
 from civility.settings import ENV_PREFIX, SETTINGS, Settings
 
@@ -17,6 +16,10 @@ GRACEFUL_SECONDS = 30
 
 def app_from_environment() -> Any:
     """uvicorn's factory, called once in each worker: settings arrive as ``CIVILITY_*``."""
+    # Imported here, not above: the process that supervises --workers N never builds an app,
+    # so it need not load the scorer's libraries.
+    from civility.api._app import create_app
+
     return create_app(Settings.from_sources())
 
 
