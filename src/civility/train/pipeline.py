@@ -33,8 +33,9 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
 from civility.attributes import NAMES
+from civility.model.blocks import FeatureBlock
 from civility.model.lexicon import FEATURES, PROFANE, SLURS, SPAM_ONLY, LexiconBlock
-from civility.model.linear import FeatureBlock, LinearModel, block_features
+from civility.model.linear import LinearModel, block_features
 from civility.scorer import Scorer
 from civility.text import normalize_text
 from civility.train import synthetic
