@@ -15,7 +15,7 @@ from civility import attributes as attrs
 from civility import language
 from civility.api._calibration import Calibrations
 from civility.api._errors import ApiError, invalid
-from civility.api._offsets import Plain, Utf16, plain, strip_html
+from civility.api._offsets import Utf16
 from civility.api._ratelimit import RateLimiter, SharedRateLimiter
 from civility.api._schema import (
     AnalyzeCommentRequest,
@@ -30,6 +30,7 @@ from civility.moderate import moderate
 from civility.policy import Policy
 from civility.scorer import MAX_TEXT_BYTES, SUPPORTED_LANGUAGES, Scorer, Scores
 from civility.settings import Settings
+from civility.text import Plain, plain, strip_html
 
 log = logging.getLogger("civility.api")
 
