@@ -19,6 +19,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from civility.errors import InvalidInput
+from civility.highlight import segments
 from civility.ingest import decode
 from civility.moderate import NO_TEXT_NOTE, Analysis
 from civility.policy import Decision
@@ -115,39 +116,17 @@ def to_json(analysis: Analysis) -> str:
     return json.dumps(analysis_dict(analysis), ensure_ascii=False, indent=2)
 
 
-# Which spans a reader sees: those of attributes that decided the comment or scored at least
-# SHOWN_ATTRIBUTE_MIN, and among them only spans that move the score by HIGHLIGHT_MIN or more.
-# Lower-scoring attributes still have spans (they are in the JSON); highlighting them would
-# paint harmless words on every approved comment.
-SHOWN_ATTRIBUTE_MIN = 0.3
-HIGHLIGHT_MIN = 0.05
-
-
 def highlight_segments(
     text: str, scores: Scores | None, decision: Decision | None = None
 ) -> list[dict[str, Any]]:
-    """Cut ``text`` into pieces, each with the strongest shown span covering it and its label."""
-    if scores is None or not text:
+    """``civility.highlight.segments`` of a comment, as plain data (text, score, label)."""
+    if scores is None:
         return [{"text": text, "score": 0.0, "label": ""}]
-    deciding = set(decision.attributes) if decision is not None else set()
-    level = [0.0] * len(text)
-    label = [""] * len(text)
-    for attribute, spans in scores.spans.items():
-        if attribute not in deciding and scores.values.get(attribute, 0.0) < SHOWN_ATTRIBUTE_MIN:
-            continue
-        for s in spans:
-            if s.score < HIGHLIGHT_MIN:
-                continue
-            for k in range(max(0, s.begin), min(len(text), s.end)):
-                if s.score > level[k]:
-                    level[k], label[k] = s.score, f"{attribute} +{s.score:.2f}"
-    pieces: list[dict[str, Any]] = []
-    start = 0
-    for k in range(1, len(text) + 1):
-        if k == len(text) or label[k] != label[start]:
-            pieces.append({"text": text[start:k], "score": level[start], "label": label[start]})
-            start = k
-    return pieces
+    deciding = decision.attributes if decision is not None else ()
+    return [
+        {"text": seg.text, "score": seg.score, "label": seg.label}
+        for seg in segments(text, scores.spans, scores.values, deciding)
+    ]
 
 
 def check_writable(path: Path) -> None:
