@@ -54,7 +54,8 @@ def analyze(
     site: Annotated[str, typer.Option("--site", help="Site the thread belongs to, with --db.")] = "default",
 ) -> None:
     """Split a page into article and comments; score, explain and decide every comment."""
-    from civility.report import analyze_page, check_writable, print_analysis, to_json, write_html
+    from civility.moderate import analyze_page
+    from civility.report import check_writable, print_analysis, to_json, write_html
 
     if html is not None:
         check_writable(html)
