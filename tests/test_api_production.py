@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 import httpx
-from test_api_support import InThread, Subprocess, analyze_body, assert_google_error
+from api_support import InThread, Subprocess, analyze_body, assert_google_error
 
 from civility.api import SqlStorage
 from civility.settings import Settings

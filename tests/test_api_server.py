@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from test_api_support import Subprocess, analyze_body, assert_google_error
+from api_support import Subprocess, analyze_body, assert_google_error
 
 from civility.api import SqlStorage
 

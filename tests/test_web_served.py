@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 import httpx
-from test_api_support import Subprocess
+from api_support import Subprocess
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "southfront-syria-comments.txt"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -1,0 +1,57 @@
+"""Shared fixtures: a small deterministic fake scorer behind the seam the app, the importer and
+the report already take (a ``Scorer``), the real model loaded once per session for the tests that
+pin real scores, the database URLs (a fresh SQLite file, and PostgreSQL when it is reachable) and
+an in-process client of the API app.
+
+``pytest -m "not slow"`` is the fast loop; the end-to-end tests (subprocesses, live servers,
+Chromium, Spark, PostgreSQL through the CLI, training) are marked ``slow`` and CI runs them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+import store_fixtures
+from fake_scorer import FakeScorer
+
+from civility.scorer import Scorer
+
+if TYPE_CHECKING:
+    from starlette.testclient import TestClient
+
+# The database fixtures live in store_fixtures (modules import make_thread from it too).
+db_url = store_fixtures.db_url
+store = store_fixtures.store
+
+
+@pytest.fixture(scope="session")
+def fake_scorer() -> FakeScorer:
+    return FakeScorer()
+
+
+@pytest.fixture(scope="session")
+def real_scorer() -> Scorer:
+    """The shipped model, loaded once per session (about a second)."""
+    return Scorer().load()
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    return f"sqlite:///{tmp_path / 'civility.db'}"
+
+
+@pytest.fixture
+def api_client(sqlite_url: str, fake_scorer: FakeScorer) -> Iterator[TestClient]:
+    """The API app in process over a fresh SQLite store, keys not required, fake scorer."""
+    from starlette.testclient import TestClient
+
+    from civility.api import SqlStorage, create_app
+    from civility.settings import Settings
+
+    settings = Settings(database_url=sqlite_url, require_key=False)
+    storage = SqlStorage(sqlite_url).create_all()
+    with TestClient(create_app(settings, scorer=fake_scorer, storage=storage)) as client:
+        yield client
