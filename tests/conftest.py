@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import store_fixtures
+from api_support import shared_scorer
 from fake_scorer import FakeScorer
 
 from civility.scorer import Scorer
@@ -34,8 +35,9 @@ def fake_scorer() -> FakeScorer:
 
 @pytest.fixture(scope="session")
 def real_scorer() -> Scorer:
-    """The shipped model, loaded once per session (about a second)."""
-    return Scorer().load()
+    """The shipped model, loaded once per session (about a second); the in-thread servers of
+    api_support share it."""
+    return shared_scorer()
 
 
 @pytest.fixture
