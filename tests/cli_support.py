@@ -31,8 +31,8 @@ def run_cli(
     overrides: dict[str, str | None] = {k: None for k in os.environ if k.startswith("CIVILITY_")}
     overrides.update(env or {})
     runner = CliRunner()
-    argv, width = sys.argv, cli.console.width
-    cli.console.width = columns
+    argv, width, err_width = sys.argv, cli.console.width, cli.err_console.width
+    cli.console.width = cli.err_console.width = columns
     with runner.isolation(input=stdin, env=overrides) as (out, err, _):
         sys.argv = ["civility", *args]
         try:
@@ -42,7 +42,7 @@ def run_cli(
             code = exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
         finally:
             sys.argv = argv
-            cli.console.width = width
+            cli.console.width, cli.err_console.width = width, err_width
         sys.stdout.flush()
         sys.stderr.flush()
         stdout = out.getvalue().decode("utf-8", "replace")

@@ -57,3 +57,11 @@ def api_client(sqlite_url: str, fake_scorer: FakeScorer) -> Iterator[TestClient]
     storage = SqlStorage(sqlite_url).create_all()
     with TestClient(create_app(settings, scorer=fake_scorer, storage=storage)) as client:
         yield client
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that need PostgreSQL or Chromium are end-to-end tests too: ``-m "not slow"``
+    leaves them out, CI runs them."""
+    for item in items:
+        if item.get_closest_marker("postgres") or item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.slow)

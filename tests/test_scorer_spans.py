@@ -15,8 +15,8 @@ from civility.train.spans import char_f1
 
 
 @pytest.fixture(scope="module")
-def scorer() -> Scorer:
-    return Scorer().load()
+def scorer(real_scorer: Scorer) -> Scorer:
+    return real_scorer
 
 
 @pytest.mark.parametrize(

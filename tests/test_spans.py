@@ -36,8 +36,8 @@ def tiny_tagger() -> SpanTagger:
 
 
 @pytest.fixture(scope="module")
-def scorer() -> Scorer:
-    return Scorer().load()
+def scorer(real_scorer: Scorer) -> Scorer:
+    return real_scorer
 
 
 @pytest.mark.parametrize(
