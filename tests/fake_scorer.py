@@ -10,28 +10,24 @@ from civility import attributes as attrs
 from civility.errors import InvalidInput
 from civility.scorer import Scorer, Scores, Span
 
-# Words the fake scorer finds hostile, and how much each adds to TOXICITY.
-HOSTILE = {
-    "idiot": 0.9,
-    "idiots": 0.9,
-    "idi0t": 0.9,
-    "moron": 0.9,
-    "stupid": 0.8,
-    "loser": 0.8,
-    "pathetic": 0.7,
-    "fool": 0.6,
-    "hurt": 0.7,
-    "kill": 0.9,
-    "shut": 0.5,
+_INSULT = {"TOXICITY": 0.9, "INSULT": 0.95, "SEVERE_TOXICITY": 0.3}
+_RUDE = {"TOXICITY": 0.7, "INSULT": 0.6}
+_THREAT = {"TOXICITY": 0.85, "THREAT": 0.97, "SEVERE_TOXICITY": 0.4}
+# Words the fake scorer finds hostile, and the score each gives to which attributes.
+HOSTILE: dict[str, dict[str, float]] = {
+    **dict.fromkeys(("idiot", "idiots", "idi0t", "moron", "stupid", "loser"), _INSULT),
+    **dict.fromkeys(("pathetic", "fool", "shut"), _RUDE),
+    **dict.fromkeys(("kill", "hurt"), _THREAT),
 }
+BASE = 0.02
 _WORD = re.compile(r"[\w']+")
 
 
 class FakeScorer(Scorer):
-    """Scores by counting hostile words: deterministic, instant, no model file.
+    """Scores by looking up hostile words: deterministic, instant, no model file.
 
-    Every attribute gets the same score: ``0.02`` for a text without hostile words, else the
-    largest weight in ``HOSTILE`` of the words it contains; spans cover those words.
+    An attribute scores ``BASE`` for a text without words that ``HOSTILE`` gives it, else the
+    largest score those words give it; its spans cover those words.
     """
 
     VERSION = "fake-1"
@@ -65,17 +61,13 @@ class FakeScorer(Scorer):
         out = []
         for text in texts:
             hits = [
-                (m, HOSTILE[m.group().lower()])
+                (m.start(), m.end(), HOSTILE[m.group().lower()])
                 for m in _WORD.finditer(text)
                 if m.group().lower() in HOSTILE
             ]
-            value = max((w for _, w in hits), default=0.02)
-            found = tuple(Span(m.start(), m.end(), w) for m, w in hits)
+            values = {a: max((w.get(a, BASE) for *_, w in hits), default=BASE) for a in wanted}
+            found = {a: tuple(Span(b, e, w[a]) for b, e, w in hits if a in w) for a in wanted}
             out.append(
-                Scores(
-                    values={a: value for a in wanted},
-                    spans={a: found for a in wanted} if spans else {},
-                    model_version=self.VERSION,
-                )
+                Scores(values=values, spans=found if spans else {}, model_version=self.VERSION)
             )
         return out
