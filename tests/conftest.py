@@ -1,27 +1,24 @@
 """Shared fixtures: a small deterministic fake scorer behind the seam the app, the importer and
 the report already take (a ``Scorer``), the real model loaded once per session for the tests that
 pin real scores, the database URLs (a fresh SQLite file, and PostgreSQL when it is reachable) and
-an in-process client of the API app.
+an httpx client of the API app served in this process.
 
-``pytest -m "not slow"`` is the fast loop; the end-to-end tests (subprocesses, live servers,
-Chromium, Spark, PostgreSQL through the CLI, training) are marked ``slow`` and CI runs them all.
+``pytest -m "not slow"`` is the fast loop; the end-to-end tests (subprocesses, ``civility serve``
+with several workers, Chromium, Spark, PostgreSQL, training) are marked ``slow``; CI runs all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+import httpx
 import pytest
 import store_fixtures
-from api_support import shared_scorer
+from api_support import InThread, shared_scorer
 from fake_scorer import FakeScorer
 
 from civility.scorer import Scorer
-
-if TYPE_CHECKING:
-    from starlette.testclient import TestClient
 
 # The database fixtures live in store_fixtures (modules import make_thread from it too).
 db_url = store_fixtures.db_url
@@ -46,16 +43,18 @@ def sqlite_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def api_client(sqlite_url: str, fake_scorer: FakeScorer) -> Iterator[TestClient]:
-    """The API app in process over a fresh SQLite store, keys not required, fake scorer."""
-    from starlette.testclient import TestClient
-
-    from civility.api import SqlStorage, create_app
+def api_client(sqlite_url: str, fake_scorer: FakeScorer) -> Iterator[httpx.Client]:
+    """An httpx client of the API app (``create_app`` with the fake scorer, a fresh SQLite store,
+    keys not required) served by uvicorn in a thread on 127.0.0.1."""
+    from civility.api import SqlStorage
     from civility.settings import Settings
 
     settings = Settings(database_url=sqlite_url, require_key=False)
     storage = SqlStorage(sqlite_url).create_all()
-    with TestClient(create_app(settings, scorer=fake_scorer, storage=storage)) as client:
+    with (
+        InThread(settings, storage, scorer=fake_scorer) as server,
+        httpx.Client(base_url=server.base, timeout=30) as client,
+    ):
         yield client
 
 
