@@ -77,3 +77,35 @@ def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
     cheap = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
     monkeypatch.setattr(_users, "_HASHER", cheap)
     monkeypatch.setattr(_users, "_DUMMY_HASH", cheap.hash("civility-no-such-user"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def shipped_model_read_once() -> Iterator[None]:
+    """The shipped model and span tagger are read from disk once per session: code under test
+    that builds its own ``Scorer().load()`` (the CLI in process, ``analyze_page``) gets the same
+    verified, read-only arrays instead of reading 9 MB again. Other model folders load as usual."""
+    from civility import scorer as scorer_module
+    from civility.model import LinearModel, default_model_dir
+    from civility.model.spans import SpanTagger
+
+    load_model, load_tagger = scorer_module.load_model, SpanTagger.load
+    shipped: dict[str, object] = {}
+
+    def read_model(directory: Path | None = None) -> LinearModel:
+        if directory is not None and directory != default_model_dir():
+            return load_model(directory)
+        if "model" not in shipped:
+            shipped["model"] = load_model(directory)
+        return shipped["model"]  # type: ignore[return-value]
+
+    def read_tagger(directory: Path) -> SpanTagger:
+        if directory != default_model_dir():
+            return load_tagger(directory)
+        if "tagger" not in shipped:
+            shipped["tagger"] = load_tagger(directory)
+        return shipped["tagger"]  # type: ignore[return-value]
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(scorer_module, "load_model", read_model)
+        patch.setattr(SpanTagger, "load", staticmethod(read_tagger))
+        yield
