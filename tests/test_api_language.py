@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
-from test_api_support import InThread, analyze_body
+from api_support import InThread, analyze_body
 
 from civility.api import SqlStorage
 from civility.settings import Settings

@@ -8,7 +8,8 @@ import threading
 from pathlib import Path
 
 import httpx
-from test_api_support import InThread, Subprocess, analyze_body, assert_google_error
+import pytest
+from api_support import InThread, Subprocess, analyze_body, assert_google_error
 
 from civility.api import SqlStorage
 from civility.settings import Settings
@@ -40,6 +41,7 @@ def test_a_key_over_its_quota_gets_429_with_retry_after(tmp_path: Path) -> None:
         assert preflight.headers["access-control-allow-origin"] == "https://news.example"
 
 
+@pytest.mark.slow
 def test_sigterm_lets_an_in_flight_request_finish(tmp_path: Path) -> None:
     config = tmp_path / "civility.toml"
     config.write_text(

@@ -1,9 +1,12 @@
-"""The Perspective-compatible door against a live ``civility serve`` subprocess: real HTTP
-clients (httpx, Google's discovery client), the wire format, errors, feedback, privacy."""
+"""The Perspective-compatible door over real HTTP on 127.0.0.1: ``create_app`` with the real
+model and a SQLite store under uvicorn in this process (real clients: httpx, Google's discovery
+client), the wire format, errors, feedback, privacy; ``civility serve`` as a subprocess only
+for several workers (slow)."""
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 import time
 from collections.abc import Iterator
@@ -12,36 +15,68 @@ from typing import Any
 
 import httpx
 import pytest
-from test_api_support import Subprocess, analyze_body, assert_google_error
+from api_support import InThread, Subprocess, analyze_body, assert_google_error
+from cli_support import Done, run_cli
 
 from civility.api import SqlStorage
+from civility.settings import Settings
 
 ANALYZE = "/v1alpha1/comments:analyze"
 SUGGEST = "/v1alpha1/comments:suggestscore"
 
 
+class Server(InThread):
+    """The app in a thread on a real socket; ``civility`` commands on its database in process;
+    civility's log (as ``civility serve`` configures it: INFO and up) written to ``log``."""
+
+    def __init__(self, tmp: Path, settings: Settings) -> None:
+        self.env = {"CIVILITY_DATABASE_URL": settings.database_url}
+        self.log = tmp / "server.log"
+        self._handler = logging.FileHandler(self.log, encoding="utf-8")
+        self._handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        super().__init__(settings, SqlStorage(settings.database_url).create_all())
+
+    def cli(self, *args: str) -> Done:
+        return run_cli(*args, env=self.env)
+
+    def __enter__(self) -> Server:
+        logger = logging.getLogger("civility")
+        self._level = logger.level
+        logger.setLevel(logging.INFO)
+        logger.addHandler(self._handler)
+        super().__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        super().__exit__(*exc)
+        logger = logging.getLogger("civility")
+        logger.removeHandler(self._handler)
+        logger.setLevel(self._level)
+        self._handler.close()
+
+
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Subprocess]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("serve")
-    settings = {
-        "database_url": f"sqlite:///{tmp / 'api.db'}",
-        "store_comments": "true",
-        "log_comment_text": "true",
-        "max_body_bytes": "1048576",
-    }
-    with Subprocess(tmp, settings) as live:
+    settings = Settings(
+        database_url=f"sqlite:///{tmp / 'api.db'}",
+        store_comments=True,
+        log_comment_text=True,
+        max_body_bytes=1048576,
+    )
+    with Server(tmp, settings) as live:
         yield live
 
 
 @pytest.fixture(scope="module")
-def key(server: Subprocess) -> str:
+def key(server: Server) -> str:
     done = server.cli("keys", "create", "tests")
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
 
 @pytest.fixture(scope="module")
-def client(server: Subprocess, key: str) -> Iterator[httpx.Client]:
+def client(server: Server, key: str) -> Iterator[httpx.Client]:
     with httpx.Client(base_url=server.base, params={"key": key}, timeout=30) as c:
         yield c
 
@@ -112,7 +147,7 @@ def test_score_threshold_leaves_out_low_attributes(client: httpx.Client) -> None
 
 
 def test_key_in_header_and_googles_standard_parameters_are_accepted(
-    server: Subprocess, key: str
+    server: Server, key: str
 ) -> None:
     params = {
         "alt": "json",
@@ -293,7 +328,7 @@ def test_a_chunked_body_over_the_limit_is_refused(client: httpx.Client) -> None:
     assert_google_error(client.post(ANALYZE, content=chunks()), 413, "INVALID_ARGUMENT")
 
 
-def test_missing_key_is_403_and_wrong_key_is_400(server: Subprocess) -> None:
+def test_missing_key_is_403_and_wrong_key_is_400(server: Server) -> None:
     r = httpx.post(server.base + ANALYZE, json=analyze_body("hi"))
     assert_google_error(r, 403, "PERMISSION_DENIED")
     r = httpx.post(server.base + ANALYZE, json=analyze_body("hi"), params={"key": "civ_wrong"})
@@ -311,7 +346,7 @@ def test_missing_key_is_403_and_wrong_key_is_400(server: Subprocess) -> None:
 
 
 def test_keys_are_listed_without_the_secret_and_revoked_keys_stop_working(
-    server: Subprocess,
+    server: Server,
 ) -> None:
     key = SqlStorage(server.env["CIVILITY_DATABASE_URL"]).create_key("short-lived")
     assert (
@@ -328,7 +363,7 @@ def test_keys_are_listed_without_the_secret_and_revoked_keys_stop_working(
     assert again.stderr.strip() == "Error: No active key named 'short-lived'."
 
 
-def test_unknown_routes_and_methods_get_the_error_body(server: Subprocess) -> None:
+def test_unknown_routes_and_methods_get_the_error_body(server: Server) -> None:
     assert_google_error(httpx.get(server.base + "/v1alpha1/nothing"), 404, "NOT_FOUND")
     assert_google_error(httpx.get(server.base + ANALYZE), 405, "INVALID_ARGUMENT")
 
@@ -336,7 +371,7 @@ def test_unknown_routes_and_methods_get_the_error_body(server: Subprocess) -> No
 # ---------------------------------------------------------------- Google's Python client
 
 
-def _service(server: Subprocess, key: str) -> Any:
+def _service(server: Server, key: str) -> Any:
     from googleapiclient import discovery
 
     return discovery.build(
@@ -349,7 +384,7 @@ def _service(server: Subprocess, key: str) -> Any:
     )
 
 
-def test_googles_python_client_works_unchanged(server: Subprocess, key: str) -> None:
+def test_googles_python_client_works_unchanged(server: Server, key: str) -> None:
     service = _service(server, key)
     response = (
         service.comments()
@@ -379,7 +414,7 @@ def test_googles_python_client_works_unchanged(server: Subprocess, key: str) -> 
     assert feedback["requestedLanguages"] == ["en"]
 
 
-def test_googles_client_surfaces_errors_as_http_errors(server: Subprocess, key: str) -> None:
+def test_googles_client_surfaces_errors_as_http_errors(server: Server, key: str) -> None:
     from googleapiclient.errors import HttpError
 
     service = _service(server, key)
@@ -389,7 +424,7 @@ def test_googles_client_surfaces_errors_as_http_errors(server: Subprocess, key: 
     assert "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE" in caught.value.content.decode()
 
 
-def test_googles_batch_requests_get_matching_responses(server: Subprocess, key: str) -> None:
+def test_googles_batch_requests_get_matching_responses(server: Server, key: str) -> None:
     service = _service(server, key)
     results: dict[str, Any] = {}
 
@@ -471,7 +506,7 @@ def test_feedback_needs_a_valid_suggested_score(client: httpx.Client) -> None:
 
 
 def test_do_not_store_leaves_no_trace_in_store_or_log(
-    server: Subprocess, client: httpx.Client
+    server: Server, client: httpx.Client
 ) -> None:
     kept, secret = "kept-marker-7f3a you fool", "secret-marker-91c2 you fool"
     assert analyze(client, analyze_body(kept)).status_code == 200
@@ -548,7 +583,7 @@ def test_threads_are_analysed_whole_with_replies_and_decisions(client: httpx.Cli
     )
 
 
-def test_openapi_describes_the_perspective_request_bodies(server: Subprocess) -> None:
+def test_openapi_describes_the_perspective_request_bodies(server: Server) -> None:
     doc = httpx.get(server.base + "/openapi.json").json()
     body = doc["paths"][ANALYZE]["post"]["requestBody"]["content"]["application/json"]["schema"]
     assert body == {"$ref": "#/components/schemas/AnalyzeCommentRequest"}
@@ -558,7 +593,7 @@ def test_openapi_describes_the_perspective_request_bodies(server: Subprocess) ->
     )
 
 
-def test_discovery_document_matches_perspectives_names(server: Subprocess) -> None:
+def test_discovery_document_matches_perspectives_names(server: Server) -> None:
     doc = httpx.get(server.base + "/$discovery/rest", params={"version": "v1alpha1"}).json()
     assert (doc["name"], doc["version"], doc["servicePath"], doc["batchPath"]) == (
         "commentanalyzer",
@@ -574,7 +609,7 @@ def test_discovery_document_matches_perspectives_names(server: Subprocess) -> No
 
 
 def test_metrics_count_requests_latency_and_scores(
-    server: Subprocess, client: httpx.Client
+    server: Server, client: httpx.Client
 ) -> None:
     analyze(client, analyze_body("hello"))
     text = httpx.get(server.base + "/metrics").text
@@ -588,7 +623,7 @@ def test_metrics_count_requests_latency_and_scores(
     assert json.loads(httpx.get(server.base + "/healthz").text)["status"] == "ok"
 
 
-def test_cors_is_off_by_default(server: Subprocess) -> None:
+def test_cors_is_off_by_default(server: Server) -> None:
     r = httpx.options(
         server.base + ANALYZE,
         headers={"Origin": "https://news.example", "Access-Control-Request-Method": "POST"},
@@ -608,6 +643,7 @@ def _analyze_concurrently(base: str, n: int) -> list[int]:
         return list(pool.map(one, range(n)))
 
 
+@pytest.mark.slow
 def test_metrics_sum_every_worker_with_several(tmp_path: Path) -> None:
     # Requests land on either worker; /metrics must count all of them whichever answers.
     settings = {"database_url": f"sqlite:///{tmp_path / 'api.db'}", "require_key": "false"}
@@ -622,6 +658,7 @@ def test_metrics_sum_every_worker_with_several(tmp_path: Path) -> None:
             assert float(found.group(1)) == 60
 
 
+@pytest.mark.slow
 def test_several_workers_spend_from_one_quota(tmp_path: Path) -> None:
     # Per-key buckets live in the database: two workers together allow the quota, not twice it.
     settings = {

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from cli_support import Done, run_cli
 
 from civility.batch import run_local, scan_input
 from civility.batch._io import iter_chunks
@@ -37,10 +38,11 @@ def _write_jsonl(path: Path, rows: list[dict[str, object]]) -> Path:
 
 
 @pytest.fixture(scope="module")
-def scorer() -> Scorer:
-    return Scorer().load()
+def scorer(real_scorer: Scorer) -> Scorer:
+    return real_scorer
 
 
+@pytest.mark.slow  # spawns a worker process that loads the model
 def test_output_keeps_input_columns_and_adds_scores_decision_and_model_version(
     tmp_path: Path, scorer: Scorer
 ) -> None:
@@ -67,6 +69,7 @@ def test_output_keeps_input_columns_and_adds_scores_decision_and_model_version(
     assert not (tmp_path / "out.parquet.parts").exists()
 
 
+@pytest.mark.slow  # spawns a worker process that loads the model
 def test_csv_with_quotes_and_newlines_round_trips_to_jsonl_with_exact_floats(
     tmp_path: Path,
 ) -> None:
@@ -181,6 +184,7 @@ def _processes_in_session(sid: int) -> list[str]:
     return found
 
 
+@pytest.mark.slow
 def test_ctrl_c_stops_workers_and_a_rerun_resumes_to_the_identical_output(tmp_path: Path) -> None:
     # Enough chunks that the job cannot finish between the first part and Ctrl-C, even when
     # the test process is starved on a loaded machine (6,000 rows once did: exit 0).
@@ -250,14 +254,8 @@ def _corrupt_parquet(path: Path, rows: int) -> Path:
     return path
 
 
-def _run_cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "civility.cli", "batch", *args],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "COLUMNS": "400"},
-    )
+def _run_cli(*args: str) -> Done:
+    return run_cli("batch", *args, columns=400)
 
 
 @pytest.mark.parametrize(
@@ -384,6 +382,7 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+@pytest.mark.slow
 def test_workers_exit_when_the_driver_is_killed_and_a_rerun_resumes(tmp_path: Path) -> None:
     # Enough chunks that the job cannot finish between the first part and the kill, even
     # when the test process is starved on a loaded machine.
@@ -427,6 +426,7 @@ def test_workers_exit_when_the_driver_is_killed_and_a_rerun_resumes(tmp_path: Pa
     assert not parts.exists()
 
 
+@pytest.mark.slow  # spawns a worker process that loads the model
 def test_a_row_in_a_language_the_model_cannot_read_is_held_with_the_reason(
     tmp_path: Path,
 ) -> None:

@@ -1,4 +1,5 @@
-"""The `civility` command, run as a user runs it: a real process, its output and exit code."""
+"""The `civility` command as a user runs it: its entry point, output and exit code, in process
+(typer's CliRunner); `test_the_installed_command_runs_as_a_process` keeps one real process."""
 
 from __future__ import annotations
 
@@ -9,18 +10,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_support import Done, run_cli
 
 ROOT = Path(__file__).parent.parent
 EXAMPLE = ROOT / "examples" / "southfront-syria-comments.txt"
 
 
-def civility(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run the real entry point on this checkout's sources, in a clean environment."""
-    return subprocess.run(
-        [sys.executable, "-m", "civility.cli", *args],
-        input=stdin, capture_output=True, text=True, timeout=300,
-        env={"PATH": "/usr/bin:/bin", "COLUMNS": "160", "HOME": str(ROOT), "PYTHONPATH": str(ROOT / "src")},
-    )
+def civility(*args: str, stdin: str | None = None) -> Done:
+    """The entry point, in process (typer's CliRunner), on this checkout's sources."""
+    return run_cli(*args, stdin=stdin)
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +163,21 @@ def test_analyze_holds_a_comment_in_another_language_with_the_reason(tmp_path: P
     table = civility("analyze", str(page))
     assert "language es not supported" in table.stdout
     assert "2 comments: 1 approved, 1 held, 0 rejected" in table.stdout
+
+
+@pytest.mark.slow
+def test_the_installed_command_runs_as_a_process(tmp_path: Path) -> None:
+    # One smoke test of the real entry point in a process of its own, in a clean environment.
+    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "160", "HOME": str(ROOT), "PYTHONPATH": str(ROOT / "src")}
+    missing = tmp_path / "page.txt"
+    done = subprocess.run(
+        [sys.executable, "-m", "civility.cli", "analyze", str(missing)],
+        capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert (done.returncode, done.stderr.strip()) == (2, f"Error: File not found: {missing}")
+    done = subprocess.run(
+        [sys.executable, "-m", "civility.cli", "score", "-", "--json"],
+        input="You are a complete idiot.\n", capture_output=True, text=True, timeout=300, env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["scores"]["INSULT"] > 0.5

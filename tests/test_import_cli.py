@@ -9,12 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
+from cli_support import run_cli
 from typer.testing import CliRunner
 
 from civility.cli import app
 from civility.store import Store, authenticate, list_users
 
-EXAMPLE = Path("/work/shared/examples/southfront-syria-comments.txt")
+EXAMPLE = Path(__file__).parent.parent / "examples" / "southfront-syria-comments.txt"
 
 
 def test_users_create_reads_the_password_from_stdin_and_makes_an_admin(tmp_path: Path) -> None:
@@ -30,18 +31,14 @@ def test_users_create_reads_the_password_from_stdin_and_makes_an_admin(tmp_path:
 
 def test_a_duplicate_user_is_a_one_line_error(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'c.db'}"
-    cmd = [sys.executable, "-m", "civility.cli", "users", "create", "mo", "--password",
-           "long-enough", "--db", url]
-    assert subprocess.run(cmd, capture_output=True, text=True).returncode == 0
-    again = subprocess.run(cmd, capture_output=True, text=True)
+    cmd = ("users", "create", "mo", "--password", "long-enough", "--db", url)
+    assert run_cli(*cmd).returncode == 0
+    again = run_cli(*cmd)
     assert again.returncode == 2
     assert again.stderr.strip() == "Error: User 'mo' already exists."
 
 
 def test_importing_the_example_page_twice_adds_nothing(tmp_path: Path) -> None:
-    ingest = pytest.importorskip("civility.ingest")
-    if not hasattr(ingest, "read_thread"):
-        pytest.skip("civility.ingest.read_thread is not there yet (engine branch)")
     page = shutil.copy(EXAMPLE, tmp_path / EXAMPLE.name)
     url = f"sqlite:///{tmp_path / 'c.db'}"
     runner = CliRunner()
@@ -53,6 +50,7 @@ def test_importing_the_example_page_twice_adds_nothing(tmp_path: Path) -> None:
     assert f"0 comments added, {added} already present" in second.output
 
 
+@pytest.mark.slow
 def test_serve_with_an_unusable_database_stops_with_one_line_before_listening(tmp_path: Path) -> None:
     missing = tmp_path / "no-such-dir" / "c.db"
     cmd = [sys.executable, "-m", "civility.cli", "serve", "--port", "0", "--workers", "2"]

@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 import store_fixtures
 from store_fixtures import make_thread, write_jsonl
@@ -59,6 +60,7 @@ def _run(url: str, path: Path) -> subprocess.Popen[str]:
     )
 
 
+@pytest.mark.slow
 def test_sigkill_mid_import_keeps_committed_chunks_and_rerun_completes(
     db_url: str, tmp_path: Path
 ) -> None:

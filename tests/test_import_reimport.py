@@ -11,16 +11,16 @@ from pathlib import Path
 import sqlalchemy as sa
 import store_fixtures
 from alembic import command
+from fake_scorer import FakeScorer
 from typer.testing import CliRunner
 
 from civility.cli import app
-from civility.scorer import Scorer
 from civility.store import Store, create_user, decide, import_file, import_thread
 from civility.store._models import AuditEntry, CommentRow, ScoreRow, ThreadRow
 from civility.store._store import alembic_config
 from civility.thread import Comment, Thread
 
-SCORER = Scorer().load()
+SCORER = FakeScorer()
 EXAMPLE = Path("/work/shared/examples/southfront-syria-comments.txt")
 THREAT = "I will kill you and your family"
 FIXTURES = Path(__file__).parent / "fixtures"

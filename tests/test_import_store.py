@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 import store_fixtures
+from fake_scorer import FakeScorer
 from store_fixtures import make_thread
 
-from civility.scorer import Scorer
 from civility.store import QueueFilters, Store, comment_key, import_thread, queue
 from civility.store._models import CommentRow, DecisionRow, ScoreRow
 from civility.thread import Comment, Thread
 
-SCORER = Scorer().load()
+SCORER = FakeScorer()
 db_url = store_fixtures.db_url
 store = store_fixtures.store
 

@@ -115,3 +115,16 @@ def test_a_malformed_setting_names_the_setting_and_the_value() -> None:
 
     with pytest.raises(InvalidInput, match=r"^Setting 'port' must be an integer\. Got 'many'\.$"):
         Settings.from_sources(environ={"CIVILITY_PORT": "many"})
+
+
+def test_the_version_is_written_once_in_pyproject_and_read_from_package_metadata() -> None:
+    import importlib.metadata
+    import tomllib
+
+    import civility
+
+    pyproject = tomllib.loads((SRC.parent.parent / "pyproject.toml").read_text(encoding="utf-8"))
+    version = pyproject["project"]["version"]
+    assert civility.__version__ == importlib.metadata.version("civility") == version
+    written = [p for p in SRC.rglob("*.py") if f'"{version}"' in p.read_text(encoding="utf-8")]
+    assert written == []

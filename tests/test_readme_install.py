@@ -20,6 +20,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from cli_support import run_cli as cli_in_process
 
 REPO = Path(__file__).resolve().parent.parent
 SRC = REPO / "src"
@@ -71,6 +72,7 @@ def _civility_without(module: str, *args: str, cwd: Path) -> subprocess.Complete
     return run_cli(sys.executable, "-c", code, *args, env=env, cwd=cwd)
 
 
+@pytest.mark.slow  # a process of its own, where the module is missing
 def test_a_missing_module_is_one_line_naming_it_and_exit_2(tmp_path: Path) -> None:
     done = _civility_without(
         "sqlalchemy", "keys", "create", "x", "--db", "sqlite:///k.db", cwd=tmp_path
@@ -83,6 +85,7 @@ def test_a_missing_module_is_one_line_naming_it_and_exit_2(tmp_path: Path) -> No
     assert done.stdout == ""
 
 
+@pytest.mark.slow  # a process of its own, where the module is missing
 def test_spark_engine_without_pyspark_says_how_to_install_it(tmp_path: Path) -> None:
     (tmp_path / "in.jsonl").write_text('{"id": 1, "text": "hello"}\n', encoding="utf-8")
     done = _civility_without(
@@ -92,6 +95,7 @@ def test_spark_engine_without_pyspark_says_how_to_install_it(tmp_path: Path) -> 
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.jsonl"]
 
 
+@pytest.mark.slow  # a process of its own, where the module is missing
 def test_a_missing_spark_dependency_names_the_spark_extra(tmp_path: Path) -> None:
     pytest.importorskip("pyspark")
     (tmp_path / "in.jsonl").write_text('{"id": 1, "text": "hello"}\n', encoding="utf-8")
@@ -105,14 +109,11 @@ def test_a_missing_spark_dependency_names_the_spark_extra(tmp_path: Path) -> Non
     )
 
 
-def test_keys_take_a_database_url_like_serve(tmp_path: Path) -> None:
-    env = {**os.environ, "PYTHONPATH": str(SRC)}
-    civility = str(Path(sys.executable).with_name("civility"))
-    made = run_cli(
-        civility, "keys", "create", "site", "--db", "sqlite:///keys.db", env=env, cwd=tmp_path
-    )
+def test_keys_take_a_database_url_like_serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    made = cli_in_process("keys", "create", "site", "--db", "sqlite:///keys.db")
     assert made.returncode == 0, made.stderr
-    listed = run_cli(civility, "keys", "list", "--db", "sqlite:///keys.db", env=env, cwd=tmp_path)
+    listed = cli_in_process("keys", "list", "--db", "sqlite:///keys.db")
     assert listed.stdout.startswith("site\t" + made.stdout[:8])
     assert not (tmp_path / "civility.db").exists()
 

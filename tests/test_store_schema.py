@@ -9,12 +9,12 @@ import pytest
 import sqlalchemy as sa
 import store_fixtures
 from alembic import command
+from fake_scorer import FakeScorer
 from store_fixtures import make_thread
 
 from civility.api import FeedbackPair
 from civility.errors import InvalidInput, NotFound, PermissionDenied, RateLimited
 from civility.policy import Policy
-from civility.scorer import Scorer
 from civility.store import (
     QueueFilters,
     Store,
@@ -33,7 +33,7 @@ from civility.store._store import alembic_config
 
 db_url = store_fixtures.db_url
 store = store_fixtures.store
-SCORER = Scorer().load()
+SCORER = FakeScorer()
 HOLD_ALL = Policy.from_dict({"name": "hold-all", "thresholds": {"TOXICITY": {"hold": 0.0}}})
 
 

@@ -9,11 +9,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fake_scorer import FakeScorer
 from store_fixtures import make_thread
 from web_fixtures import serve
 
 from civility.policy import Policy
-from civility.scorer import Scorer
 from civility.store import QueueFilters, Store, create_user, import_thread, queue
 
 CHROMIUM = "/usr/bin/chromium"
@@ -50,7 +50,7 @@ def artifacts(tmp_path: Path) -> Path:
 def site(tmp_path: Path) -> Iterator[tuple[Store, str]]:
     store = Store.open(f"sqlite:///{tmp_path / 'civility.db'}")
     thread = make_thread(8, title="Council approves the new <budget> & schools plan")
-    import_thread(store, thread, site="news", key="budget", scorer=Scorer().load(), policy=HOLD_ALL)
+    import_thread(store, thread, site="news", key="budget", scorer=FakeScorer(), policy=HOLD_ALL)
     create_user(store, "ada", "ada-password", "admin")
     create_user(store, "mo", "mo-password", "moderator")
     with serve(store) as base:

@@ -10,18 +10,18 @@ import httpx
 import pytest
 import sqlalchemy as sa
 import store_fixtures
+from fake_scorer import FakeScorer
 from store_fixtures import make_thread
 from web_fixtures import serve
 
 from civility.policy import Policy
-from civility.scorer import Scorer
 from civility.store import QueueFilters, Store, create_user, import_thread, queue
 from civility.store._models import CalibrationFeedback
 from civility.thread import Comment, Thread
 
 db_url = store_fixtures.db_url
 store = store_fixtures.store
-SCORER = Scorer().load()
+SCORER = FakeScorer()
 HOLD_ALL = Policy.from_dict({"name": "hold-all", "thresholds": {"TOXICITY": {"hold": 0.0}}})
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 

@@ -7,12 +7,14 @@ import re
 from pathlib import Path
 
 import httpx
-from test_api_support import Subprocess
+import pytest
+from api_support import Subprocess
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "southfront-syria-comments.txt"
 CSRF_RE = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
+@pytest.mark.slow
 def test_one_server_process_serves_the_perspective_api_and_the_queue(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'civility.db'}"
     with Subprocess(tmp_path, {"database_url": db}) as live:

@@ -7,6 +7,7 @@ importing scikit-learn.
 from __future__ import annotations
 
 from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -15,7 +16,11 @@ if TYPE_CHECKING:
     from civility.scorer import Scorer, Scores, Span
     from civility.thread import Article, Comment, Thread
 
-__version__ = "0.1.0"
+try:
+    # The one version is pyproject.toml's; an installed package (editable or not) carries it.
+    __version__ = version("civility")
+except PackageNotFoundError:  # a source tree on sys.path that was never installed
+    __version__ = "0+unknown"
 
 __all__ = [
     "Article",

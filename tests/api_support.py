@@ -92,10 +92,12 @@ class Subprocess:
 class InThread:
     """``create_app`` under uvicorn in a thread (shares the loaded scorer between servers)."""
 
-    def __init__(self, settings: Settings, storage: SqlStorage) -> None:
+    def __init__(
+        self, settings: Settings, storage: SqlStorage, scorer: Scorer | None = None
+    ) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        app = create_app(settings, scorer=shared_scorer(), storage=storage)
+        app = create_app(settings, scorer=scorer or shared_scorer(), storage=storage)
         self.server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=self.port, log_config=None, access_log=False)
         )
