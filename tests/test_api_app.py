@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from test_api_support import InThread, analyze_body, assert_google_error
+from api_support import InThread, analyze_body, assert_google_error
 
 from civility.api import SqlStorage
 from civility.api._routes import ANALYZE, ROUTES
