@@ -6,7 +6,7 @@ import pytest
 
 from civility.api._calibration import Correction
 from civility.api._offsets import Utf16, strip_html
-from civility.api.storage import FeedbackPair
+from civility.store import FeedbackPair
 
 
 def test_few_pairs_nudge_and_many_pairs_dominate() -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from civility.api.storage import ApiKey, ApiStorage, FeedbackPair, SqlStorage
+from civility.store import ApiKey, ApiStorage, FeedbackPair, SqlStorage
 
 __all__ = ["ApiKey", "ApiStorage", "FeedbackPair", "SqlStorage", "create_app", "serve"]
 

@@ -42,11 +42,11 @@ from civility.api._schema import (
 )
 from civility.api._serve import MULTIPROC_DIR
 from civility.api._service import Service
-from civility.api.storage import ApiStorage, SqlStorage
 from civility.errors import CivilityError
 from civility.policy import Policy
 from civility.scorer import Scorer
 from civility.settings import Settings
+from civility.store import ApiStorage, SqlStorage
 
 log = logging.getLogger("civility.api")
 

@@ -24,11 +24,11 @@ from civility.api._schema import (
     TextEntry,
     ThreadRequest,
 )
-from civility.api.storage import ApiStorage, FeedbackPair
 from civility.errors import UnknownAttribute
 from civility.policy import Decision, Policy
 from civility.scorer import MAX_TEXT_BYTES, SUPPORTED_LANGUAGES, Scorer, Scores
 from civility.settings import Settings
+from civility.store import ApiStorage, FeedbackPair
 
 log = logging.getLogger("civility.api")
 
