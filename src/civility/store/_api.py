@@ -29,7 +29,7 @@ from civility.store._models import (
     CalibrationFeedback,
     utcnow,
 )
-from civility.store._store import StoreError, connect, migrate, unavailable
+from civility.store._store import Store, StoreError, connect, migrate, unavailable
 
 KEY_PREFIX = "civ_"
 
@@ -94,12 +94,16 @@ def _unconstrained_copy(table: sa.Table, metadata: sa.MetaData, name: str) -> sa
 
 
 class SqlStorage:
-    """``ApiStorage`` on a database URL; ``prefix`` namespaces the tables (tests use it)."""
+    """``ApiStorage`` on a database URL, or on an open ``Store``'s engine (one process serving
+    the API and the moderator UI keeps one engine); ``prefix`` namespaces the tables (tests use
+    it). A URL is not migrated until ``create_all``; a ``Store`` is migrated already."""
 
-    def __init__(self, url: str, *, prefix: str = "") -> None:
-        self.url = url
+    def __init__(self, database: str | Store, *, prefix: str = "") -> None:
+        if isinstance(database, Store):
+            self.url, self.engine = database.url, database.engine
+        else:
+            self.url, self.engine = database, connect(database)
         self.prefix = prefix
-        self.engine = connect(url)
         feedback = cast(sa.Table, CalibrationFeedback.__table__)
         tables = (API_KEYS, feedback, STORED_COMMENTS, RATE_BUCKETS)
         if prefix:  # a namespace of their own, outside the migrated schema
