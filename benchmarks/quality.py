@@ -9,7 +9,7 @@ One run trains, on the same splits of ../shared/data,
 and scores alt-profanity-check's ``predict_prob`` on the same texts. It prints the held-out
 in-domain AUC, the leave-one-corpus-out TOXICITY AUC per corpus (the number that predicts
 behaviour on a publisher we have never seen), Impermium insult AUC, HateCheck accuracy,
-identity-bias metrics and toxic-span F1.
+identity-bias metrics, the news-comment suite's accuracy and toxic-span F1.
 
     python benchmarks/quality.py [--data ../shared/data] [--quick]
 """
@@ -35,6 +35,7 @@ from civility.attributes import NAMES
 from civility.train import evaluate as ev
 from civility.train.pipeline import fit_model, load_corpora, predictor
 from civility.train.spans import cross_validate_spans
+from civility.train.suite import PredictScorer, evaluate_suite, load_suite
 
 warnings.filterwarnings("ignore", category=UserWarning)
 
@@ -83,9 +84,10 @@ def main(argv: list[str] | None = None) -> int:
 
     frame = load_corpora(args.data)
     if args.quick:
-        frame = frame.groupby("corpus", group_keys=False).apply(
-            lambda g: g.sample(min(len(g), 1500), random_state=0)
-        ).reset_index(drop=True)
+        # pandas 3's groupby().apply() drops the grouping column, so sample each corpus apart.
+        frame = pd.concat(
+            [g.sample(min(len(g), 1500), random_state=0) for _, g in frame.groupby("corpus")], ignore_index=True
+        )
     train = frame[frame["split"] == "train"]
 
     civility_model = fit_model(train)
@@ -100,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         "profanity-check": lambda t: profanity_check,
     }
     rows: dict[str, dict[str, Any]] = {}
+    cases = load_suite()
     for name, predict in systems.items():
         report: dict[str, Any] = {
             "in_domain": ev.in_domain(frame, predict),
@@ -107,6 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             "impermium": ev.impermium(args.data, predict),
             "hatecheck": ev.hatecheck(args.data, predict, "TOXICITY" if name != "civility" else "IDENTITY_ATTACK"),
             "bias": ev.bias(predict),
+            "news_suite": evaluate_suite(PredictScorer(predict), cases),
         }
         rows[name] = report
         print(f"... {name} measured ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
@@ -138,6 +142,11 @@ def main(argv: list[str] | None = None) -> int:
     print("identity bias on the templated set (TOXICITY)")
     line("  final metric", [f"{rows[n]['bias']['final_metric']:.4f}" for n in names])
     line("  worst BPSN AUC", [f"{rows[n]['bias']['worst_bpsn']['auc']:.4f} {rows[n]['bias']['worst_bpsn']['term'][:6]}" for n in names])
+    print("news-comment suite accuracy (the default policy's thresholds on each system's probabilities)")
+    line("  overall", [f"{rows[n]['news_suite']['overall']:.4f}" for n in names])
+    line("  mean over functionalities", [f"{rows[n]['news_suite']['mean_functionality']:.4f}" for n in names])
+    for func in sorted(rows["civility"]["news_suite"]["per_functionality"]):
+        line(f"  {func}", [f"{rows[n]['news_suite']['per_functionality'][func]['accuracy']:.4f}" for n in names])
     spans = cross_validate_spans(args.data, folds=5, seed=0)
     folds = ", ".join(f"{r['f1']:.4f}" for r in spans["folds"])
     print(

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from civility.api._calibration import Correction
-from civility.api._offsets import Utf16, strip_html
+from civility.api._offsets import Utf16
 from civility.store import FeedbackPair
+from civility.text import strip_html
 
 
 def test_few_pairs_nudge_and_many_pairs_dominate() -> None:

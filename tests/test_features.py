@@ -10,8 +10,9 @@ import pytest
 import scipy.sparse as sp
 
 from civility.model import lexicon, tokens
+from civility.model.blocks import FeatureBlock
 from civility.model.lexicon import WORD_VIEWS, LexiconBlock
-from civility.model.linear import FeatureBlock, LinearModel, block_features
+from civility.model.linear import LinearModel, block_features
 
 TRAIN = [
     "you are an idiot and a liar",

@@ -10,14 +10,10 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
+from civility.moderate import NO_TEXT_NOTE, Analysis, CommentResult, analyze_page, analyze_thread
 from civility.policy import Decision, Policy, Reason
 from civility.report import (
-    NO_TEXT_NOTE,
-    Analysis,
-    CommentResult,
     analysis_dict,
-    analyze_page,
-    analyze_thread,
     highlight_segments,
     print_analysis,
     print_scores,

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from civility.moderate import Analysis, CommentResult
 from civility.policy import Policy
-from civility.report import Analysis, CommentResult, write_html
+from civility.report import write_html
 from civility.scorer import Scores, Span
 from civility.thread import Article, Comment, Thread
 

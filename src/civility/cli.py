@@ -54,7 +54,8 @@ def analyze(
     site: Annotated[str, typer.Option("--site", help="Site the thread belongs to, with --db.")] = "default",
 ) -> None:
     """Split a page into article and comments; score, explain and decide every comment."""
-    from civility.report import analyze_page, check_writable, print_analysis, to_json, write_html
+    from civility.moderate import analyze_page
+    from civility.report import check_writable, print_analysis, to_json, write_html
 
     if html is not None:
         check_writable(html)
@@ -118,11 +119,15 @@ def evaluate(
     data: Annotated[Optional[Path], typer.Option("--data", help="Corpus directory (default ../shared/data).")] = None,  # noqa: UP045
     model: ModelOption = None,
     retrain: Annotated[bool, typer.Option("--retrain", help="Also the figures that refit: leave-one-corpus-out and span cross-validation (minutes).")] = False,
+    suite_only: Annotated[bool, typer.Option("--suite-only", help="Only the news-comment suite and span faithfulness (seconds).")] = False,
 ) -> None:
-    """Print the held-out, cross-domain, HateCheck, bias and span metrics."""
-    from civility.train.pipeline import run_evaluation
+    """Print the held-out, cross-domain, HateCheck, bias, news-comment suite and span metrics."""
+    from civility.train.pipeline import run_evaluation, run_suite_evaluation
 
-    run_evaluation(data_dir=data, model_dir=model, console=console, retrain=retrain)
+    if suite_only:
+        run_suite_evaluation(data_dir=data, model_dir=model, console=console)
+    else:
+        run_evaluation(data_dir=data, model_dir=model, console=console, retrain=retrain)
 
 
 # ---------------------------------------------------------------- server: serve, keys

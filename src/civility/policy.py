@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from civility import attributes as attrs
 from civility.errors import InvalidInput, NotFound
@@ -17,7 +17,8 @@ if TYPE_CHECKING:  # the policy needs no model: importing it must not load sciki
 
 Action = Literal["approve", "hold", "reject"]
 ACTIONS: tuple[Action, ...] = ("approve", "hold", "reject")
-_RANK = {a: i for i, a in enumerate(ACTIONS)}
+# How strict each action is: the one order of actions (policy, summaries, queue).
+RANK: dict[str, int] = {a: i for i, a in enumerate(ACTIONS)}
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,25 @@ class Decision:
     @property
     def attributes(self) -> tuple[str, ...]:
         return tuple(r.attribute for r in self.reasons)
+
+    def as_dict(self, ndigits: int | None = None) -> dict[str, Any]:
+        """The plain-data form every door writes: ``action``, ``reasons`` (scores rounded to
+        ``ndigits`` when given) and ``note`` when there is one."""
+        out: dict[str, Any] = {
+            "action": self.action,
+            "reasons": [
+                {
+                    "attribute": r.attribute,
+                    "score": r.score if ndigits is None else round(r.score, ndigits),
+                    "threshold": r.threshold,
+                    "action": r.action,
+                }
+                for r in self.reasons
+            ],
+        }
+        if self.note:
+            out["note"] = self.note
+        return out
 
 
 @dataclass(frozen=True)
@@ -126,6 +146,6 @@ class Policy:
                 reasons.append(Reason(name, score, t.reject, "reject"))
             elif t.hold is not None and score >= t.hold:
                 reasons.append(Reason(name, score, t.hold, "hold"))
-        reasons.sort(key=lambda r: (-_RANK[r.action], -r.score, r.attribute))
+        reasons.sort(key=lambda r: (-RANK[r.action], -r.score, r.attribute))
         action: Action = reasons[0].action if reasons else "approve"
         return Decision(action, tuple(reasons))

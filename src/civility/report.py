@@ -1,22 +1,14 @@
-"""Analysing a thread end to end, and showing the result: Rich table, JSON, HTML report.
+"""Showing an analysis: Rich table, JSON, HTML report; and ``civility score``'s texts and table.
 
-The library calls (the CLI, the server and the queue use them; none needs the CLI)::
-
-    analysis = analyze_page(Path("page.txt"), policy_file=None, model_dir=None)
-    analysis = analyze_thread(thread, Scorer().load(), Policy.default())  # reuse a loaded scorer
-
-An ``Analysis`` holds the ``Thread``, one ``CommentResult`` per comment in page order (the
-comment, its ``Scores`` with spans or ``None`` when it has no prose, its ``Decision``), the
-policy name and the model version; ``summary()`` is the one-line thread summary and
-``analysis_dict()`` the plain-data form that ``--json`` prints. The rest renders an ``Analysis``.
+``civility.moderate`` makes the ``Analysis`` (``analyze_thread``, ``analyze_page``); this
+module renders it: ``print_analysis`` (a table and the summary), ``analysis_dict`` (the
+plain-data form that ``--json`` prints), ``to_json`` and ``write_html``.
 """
 
 from __future__ import annotations
 
 import json
-from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import IO, Any
@@ -26,95 +18,12 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from civility import language
 from civility.errors import InvalidInput
-from civility.ingest import decode, read_thread
-from civility.policy import Decision, Policy
+from civility.highlight import segments
+from civility.ingest import decode
+from civility.moderate import NO_TEXT_NOTE, Analysis
+from civility.policy import Decision
 from civility.scorer import Scorer, Scores
-from civility.thread import Comment, Thread
-
-_RANK = {"approve": 0, "hold": 1, "reject": 2}
-NO_TEXT_NOTE = "no text to score (attachments only): held for a moderator"
-
-
-@dataclass(frozen=True)
-class CommentResult:
-    """One comment with its scores (``None`` when it has no prose) and its decision."""
-
-    comment: Comment
-    scores: Scores | None
-    decision: Decision
-    note: str | None = None
-
-    @property
-    def worst(self) -> tuple[str, float] | None:
-        """The attribute that matters most here: the strongest reason of the decision, else
-        the highest score (``None`` when the comment was not scored)."""
-        if self.decision.reasons:
-            return self.decision.reasons[0].attribute, self.decision.reasons[0].score
-        return self.scores.top(1)[0] if self.scores and self.scores.values else None
-
-
-@dataclass(frozen=True)
-class Analysis:
-    thread: Thread
-    results: tuple[CommentResult, ...]
-    policy: str
-    model_version: str
-
-    def counts(self) -> Counter[str]:
-        return Counter(r.decision.action for r in self.results)
-
-    def summary(self) -> str:
-        n = len(self.results)
-        c = self.counts()
-        line = f"{n} comment{'s' if n != 1 else ''}: {c['approve']} approved, {c['hold']} held, {c['reject']} rejected"
-        # The worst comment is the one with the strictest decision, then the highest score: a
-        # rejected THREAT 0.90 outranks a held PROFANITY 1.00.
-        ranked = [
-            (_RANK[r.decision.action], worst[1], worst[0], r.comment)
-            for r in self.results
-            if r.scores is not None and (worst := r.worst) is not None
-        ]
-        if ranked:
-            _, value, attr, comment = max(ranked, key=lambda x: x[:2])
-            line += f"; worst: {attr} {value:.2f} by {comment.author or 'anonymous'} ({comment.id})"
-        return line
-
-
-def analyze_thread(thread: Thread, scorer: Scorer, policy: Policy) -> Analysis:
-    """Score, explain (spans) and decide every comment of ``thread``, in one batch.
-
-    A comment without prose (only ``comment image`` lines or URL debris) is not scored: it is
-    held for a moderator with ``NO_TEXT_NOTE``, since an image or a link may carry anything.
-    A comment in a language the model cannot read is held the same way, with the note
-    ``language xx not supported`` (``civility.language``).
-    """
-    with_text = [k for k, c in enumerate(thread.comments) if c.text.strip()]
-    reasons = language.unsupported([thread.comments[k].text for k in with_text])
-    foreign = {k: r for k, r in zip(with_text, reasons, strict=True) if r is not None}
-    scored = [k for k in with_text if k not in foreign]
-    found = scorer.score([thread.comments[k].text for k in scored], spans=True)
-    by_position = dict(zip(scored, found, strict=True))
-    results = []
-    for k, c in enumerate(thread.comments):
-        s = by_position.get(k)
-        if k in foreign:
-            results.append(CommentResult(c, None, Decision("hold", note=foreign[k]), foreign[k]))
-        elif s is None:
-            results.append(CommentResult(c, None, Decision("hold"), NO_TEXT_NOTE))
-        else:
-            results.append(CommentResult(c, s, policy.decide(s)))
-    return Analysis(thread, tuple(results), policy.name, scorer.version)
-
-
-def analyze_page(
-    path: Path | str, policy_file: Path | str | None = None, model_dir: Path | str | None = None
-) -> Analysis:
-    """Read a page or comment file, then ``analyze_thread`` it with the given policy and model."""
-    thread = read_thread(path)
-    policy = Policy.load(Path(policy_file)) if policy_file else Policy.default()
-    return analyze_thread(thread, Scorer(Path(model_dir) if model_dir else None).load(), policy)
 
 
 def _opening(text: str, width: int = 60) -> str:
@@ -187,13 +96,8 @@ def analysis_dict(analysis: Analysis) -> dict[str, Any]:
         }
         if r.scores is not None:
             item.update(_scores_json(c.text, r.scores))
-        item["decision"] = {
-            "action": r.decision.action,
-            "reasons": [
-                {"attribute": x.attribute, "score": round(x.score, 6), "threshold": x.threshold, "action": x.action}
-                for x in r.decision.reasons
-            ],
-        }
+        item["decision"] = r.decision.as_dict(ndigits=6)
+        item["decision"].pop("note", None)  # the comment's note, below
         if r.note:
             item["note"] = r.note
         comments.append(item)
@@ -212,39 +116,17 @@ def to_json(analysis: Analysis) -> str:
     return json.dumps(analysis_dict(analysis), ensure_ascii=False, indent=2)
 
 
-# Which spans a reader sees: those of attributes that decided the comment or scored at least
-# SHOWN_ATTRIBUTE_MIN, and among them only spans that move the score by HIGHLIGHT_MIN or more.
-# Lower-scoring attributes still have spans (they are in the JSON); highlighting them would
-# paint harmless words on every approved comment.
-SHOWN_ATTRIBUTE_MIN = 0.3
-HIGHLIGHT_MIN = 0.05
-
-
 def highlight_segments(
     text: str, scores: Scores | None, decision: Decision | None = None
 ) -> list[dict[str, Any]]:
-    """Cut ``text`` into pieces, each with the strongest shown span covering it and its label."""
-    if scores is None or not text:
+    """``civility.highlight.segments`` of a comment, as plain data (text, score, label)."""
+    if scores is None:
         return [{"text": text, "score": 0.0, "label": ""}]
-    deciding = set(decision.attributes) if decision is not None else set()
-    level = [0.0] * len(text)
-    label = [""] * len(text)
-    for attribute, spans in scores.spans.items():
-        if attribute not in deciding and scores.values.get(attribute, 0.0) < SHOWN_ATTRIBUTE_MIN:
-            continue
-        for s in spans:
-            if s.score < HIGHLIGHT_MIN:
-                continue
-            for k in range(max(0, s.begin), min(len(text), s.end)):
-                if s.score > level[k]:
-                    level[k], label[k] = s.score, f"{attribute} +{s.score:.2f}"
-    pieces: list[dict[str, Any]] = []
-    start = 0
-    for k in range(1, len(text) + 1):
-        if k == len(text) or label[k] != label[start]:
-            pieces.append({"text": text[start:k], "score": level[start], "label": label[start]})
-            start = k
-    return pieces
+    deciding = decision.attributes if decision is not None else ()
+    return [
+        {"text": seg.text, "score": seg.score, "label": seg.label}
+        for seg in segments(text, scores.spans, scores.values, deciding)
+    ]
 
 
 def check_writable(path: Path) -> None:

@@ -13,11 +13,13 @@ look-alikes), zero-width characters, case, letter runs (``stuuupid``), leetspeak
 from __future__ import annotations
 
 import functools
+import html
 import re
 import unicodedata
 from collections.abc import Container
 from dataclasses import dataclass
 from functools import cached_property
+from html.parser import HTMLParser
 
 URL_TOKEN = "xxurl"
 USER_TOKEN = "xxuser"
@@ -341,3 +343,137 @@ _PLAIN = WordNormalizer()
 def normalize_text(text: str, vocabulary: Container[str] | None = None) -> str:
     """The normalised words of ``text`` joined by single spaces."""
     return (_PLAIN if vocabulary is None else WordNormalizer(vocabulary)).text(text)
+
+
+# ---------------------------------------------------------------- HTML to text
+
+
+# Tags that end a line or a block of text: in the text they become a break (``strip_html``).
+HTML_BLOCK_TAGS = frozenset(
+    {
+        "br", "p", "div", "li", "ul", "ol", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5",
+        "h6", "blockquote", "pre", "hr", "table", "section", "article",
+    }
+)
+_HTML_SKIP = frozenset({"script", "style"})  # their content is not text
+
+
+@dataclass(frozen=True)
+class Plain:
+    """Text, and for each of its characters where it came from in the original (code points)."""
+
+    text: str
+    begins: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    def to_original(self, begin: int, end: int) -> tuple[int, int]:
+        """Map a ``[begin, end)`` range of ``text`` to code-point offsets into the original."""
+        if not self.text:
+            return 0, 0
+        b = self.begins[min(begin, len(self.text) - 1)]
+        e = self.ends[max(min(end, len(self.text)) - 1, 0)]
+        return b, max(b, e)
+
+
+def plain(text: str) -> Plain:
+    """``text`` as its own original."""
+    n = len(text)
+    return Plain(text, tuple(range(n)), tuple(range(1, n + 1)))
+
+
+class _HtmlText(HTMLParser):
+    """The one HTML-to-text pass (``strip_html``): text kept with its offsets, entities and
+    character references decoded, tags dropped (block tags becoming a break), comments,
+    declarations and the content of scripts and styles left out."""
+
+    def __init__(self, source: str, lines: bool) -> None:
+        super().__init__(convert_charrefs=False)
+        self.source = source
+        self.lines = lines
+        self.out: list[str] = []
+        self.begins: list[int] = []
+        self.ends: list[int] = []
+        self.skipping: str | None = None
+        self._line_starts = [0] + [k + 1 for k, ch in enumerate(source) if ch == "\n"]
+
+    def _here(self) -> int:
+        line, column = self.getpos()
+        return self._line_starts[line - 1] + column
+
+    def _emit(self, chunk: str, begin: int, end: int) -> None:
+        self.out.append(chunk)
+        self.begins.extend([begin] * len(chunk))
+        self.ends.extend([end] * len(chunk))
+
+    def _break(self, tag: str, begin: int, end: int) -> None:
+        if self.skipping is None and tag in HTML_BLOCK_TAGS:
+            if not self.lines:
+                self._emit(" ", begin, end)
+            else:
+                self._emit("\n" if tag == "br" else "\n\n", begin, end)
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        begin = self._here()
+        self._break(tag, begin, begin + len(self.get_starttag_text() or ""))
+        if self.skipping is None and tag in _HTML_SKIP:
+            self.skipping = tag
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        begin = self._here()
+        self._break(tag, begin, begin + len(self.get_starttag_text() or ""))
+
+    def handle_endtag(self, tag: str) -> None:
+        begin = self._here()
+        end = self.source.find(">", begin) + 1 or len(self.source)
+        if self.skipping == tag:
+            self.skipping = None
+        else:
+            self._break(tag, begin, end)
+
+    def handle_data(self, data: str) -> None:
+        if self.skipping is None:
+            begin = self._here()
+            self.out.append(data)
+            self.begins.extend(range(begin, begin + len(data)))
+            self.ends.extend(range(begin + 1, begin + len(data) + 1))
+
+    def _reference(self, name: str) -> None:
+        if self.skipping is not None:
+            return
+        begin = self._here()
+        end = begin + 1 + len(name)
+        if self.source.startswith(";", end):
+            end += 1
+        raw = self.source[begin:end]
+        self._emit(html.unescape(raw), begin, end)
+
+    def handle_entityref(self, name: str) -> None:
+        self._reference(name)
+
+    def handle_charref(self, name: str) -> None:
+        self._reference("#" + name)
+
+
+def strip_html(source: str, *, lines: bool = False) -> Plain:
+    """The visible text of HTML, each character with its offsets into ``source``.
+
+    Tags vanish, except ``HTML_BLOCK_TAGS``, which become a space (or, with ``lines``, a line
+    break for ``<br>`` and a paragraph break for the others); entities and character
+    references become their character (an unknown one stays as written); comments,
+    declarations and what scripts and styles hold vanish. Built on ``html.parser``.
+    """
+    parser = _HtmlText(source, lines)
+    # A space after the end settles a reference or tag the source ends in (``a &amp``), which
+    # html.parser would otherwise leave undecoded or drop; what it adds is cut off below.
+    parser.feed(source + " ")
+    parser.close()
+    n = len(parser.begins) - (parser.begins[-1:] == [len(source)])
+    return Plain("".join(parser.out)[:n], tuple(parser.begins[:n]), tuple(parser.ends[:n]))
+
+
+def html_to_text(fragment: str) -> str:
+    """Visible text of an HTML fragment (``strip_html``), paragraphs separated by blank lines
+    and spaces within a line collapsed."""
+    text = strip_html(fragment, lines=True).text
+    kept = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept)).strip()

@@ -8,14 +8,16 @@ import shutil
 import tempfile
 from typing import Any
 
+from civility.api._metrics import MULTIPROC_DIR
 from civility.settings import ENV_PREFIX, SETTINGS, Settings
 
 GRACEFUL_SECONDS = 30
-MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 
 
 def app_from_environment() -> Any:
     """uvicorn's factory, called once in each worker: settings arrive as ``CIVILITY_*``."""
+    # Imported here, not above: the process that supervises --workers N never builds an app,
+    # so it need not load the scorer's libraries.
     from civility.api._app import create_app
 
     return create_app(Settings.from_sources())

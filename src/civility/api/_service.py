@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from civility import attributes as attrs
 from civility import language
 from civility.api._calibration import Calibrations
 from civility.api._errors import ApiError, invalid
-from civility.api._offsets import Plain, Utf16, plain, strip_html
+from civility.api._offsets import Utf16
 from civility.api._ratelimit import RateLimiter, SharedRateLimiter
 from civility.api._schema import (
     AnalyzeCommentRequest,
@@ -25,10 +25,12 @@ from civility.api._schema import (
     ThreadRequest,
 )
 from civility.errors import UnknownAttribute
-from civility.policy import Decision, Policy
+from civility.moderate import moderate
+from civility.policy import Policy
 from civility.scorer import MAX_TEXT_BYTES, SUPPORTED_LANGUAGES, Scorer, Scores
 from civility.settings import Settings
 from civility.store import ApiStorage, FeedbackPair
+from civility.text import Plain, plain, strip_html
 
 log = logging.getLogger("civility.api")
 
@@ -320,15 +322,23 @@ class Service:
         wanted = (
             list(attrs.normalize_names(attributes)) if attributes else list(self.scorer.attributes)
         )
-        results = self.scorer.score(list(texts), attributes=wanted, spans=spans)
-        # A comment in a language the model cannot read is held with the reason; its scores
-        # are still given (the response's shape does not change) but decide nothing.
-        notes = language.unsupported(texts)
+        # A comment the flow holds unscored (no text, a language the model cannot read) is
+        # scored anyway: the response's shape does not change, but its scores decide nothing.
+        verdicts = moderate(
+            texts,
+            self.scorer,
+            policy,
+            spans=spans,
+            attributes=wanted,
+            calibrate=lambda s: replace(s, values=self._calibrate(community, s)),
+            score_held=True,
+        )
         out = []
-        for text, result, note in zip(texts, results, notes, strict=True):
-            values = self._calibrate(community, result)
-            decision = policy.decide(values) if note is None else Decision("hold", note=note)
-            item: dict[str, Any] = {"scores": values, "decision": _decision(decision)}
+        for text, verdict in zip(texts, verdicts, strict=True):
+            result = verdict.scores
+            assert result is not None
+            values = dict(result.values)
+            item: dict[str, Any] = {"scores": values, "decision": verdict.decision.as_dict()}
             if spans:
                 to16 = Utf16(text)
                 item["spans"] = {
@@ -415,21 +425,3 @@ def _language_not_supported(attribute: str, languages: Sequence[str]) -> ApiErro
         f"Attribute {attribute} does not support request languages: {','.join(languages)}",
         "LANGUAGE_NOT_SUPPORTED_BY_ATTRIBUTE",
     )
-
-
-def _decision(d: Decision) -> dict[str, Any]:
-    out: dict[str, Any] = {
-        "action": d.action,
-        "reasons": [
-            {
-                "attribute": r.attribute,
-                "score": r.score,
-                "threshold": r.threshold,
-                "action": r.action,
-            }
-            for r in d.reasons
-        ],
-    }
-    if d.note:
-        out["note"] = d.note
-    return out

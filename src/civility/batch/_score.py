@@ -1,10 +1,13 @@
 """The scoring step both engines share: texts in, score columns and decisions out.
 
-A row whose text is null, empty or only whitespace is not scored: its score columns and its
-decision are null (there is nothing to moderate, and "approve" would claim a judgement that
-was never made). The row itself is kept, and the job's summary counts such rows. A row in a
-language the model cannot read is not scored either: its decision is "hold" and its
-``hold_reason`` says why ("language es not supported", ``civility.language``).
+Each chunk goes through ``civility.moderate.moderate`` (the one score-then-decide flow, and
+its one rule for texts that cannot be scored). This door writes its verdicts as columns: a
+row whose text is null, empty or only whitespace (the flow holds it unscored, no text) keeps
+null score columns and a null decision (a table of rows has nothing to show a moderator, and
+"approve" would claim a judgement that was never made); the row itself is kept, and the
+job's summary counts such rows. A row in a language the model cannot read is held by the
+flow: null score columns, decision "hold", and ``hold_reason`` says why ("language es not
+supported", ``civility.language``).
 """
 
 from __future__ import annotations
@@ -16,8 +19,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from civility import language
 from civility.batch._io import DECISION, HOLD_REASON, MODEL_VERSION
+from civility.moderate import NO_TEXT_NOTE, moderate
 from civility.policy import Policy
 from civility.scorer import Scorer
 
@@ -47,29 +50,21 @@ class ScoredColumns:
     hold_reasons: list[str | None]
 
 
-def is_empty(text: Any) -> bool:
-    return not isinstance(text, str) or not text.strip()
-
-
 def score_texts(texts: Sequence[Any], scorer: Scorer, policy: Policy) -> ScoredColumns:
     """Score the non-empty texts in one ``Scorer.score`` call; decide each with ``policy``."""
-    keep = [i for i, t in enumerate(texts) if not is_empty(t)]
-    reasons: list[str | None] = [None] * len(texts)
-    for i, reason in zip(keep, language.unsupported([texts[i] for i in keep]), strict=True):
-        reasons[i] = reason
-    keep = [i for i in keep if reasons[i] is None]
-    results = scorer.score([texts[i] for i in keep])
+    verdicts = moderate(texts, scorer, policy)
     scores: dict[str, list[float | None]] = {a: [None] * len(texts) for a in scorer.attributes}
-    decisions: list[str | None] = [None] * len(texts)
-    for i, result in zip(keep, results, strict=True):
-        for a, v in result.values.items():
-            scores[a][i] = v
-        decisions[i] = policy.decide(result).action
-    for i, reason in enumerate(reasons):
-        if reason is not None:
-            decisions[i] = "hold"
-    held = sum(r is not None for r in reasons)
-    return ScoredColumns(scores, decisions, scorer.version, len(texts) - len(keep) - held, reasons)
+    for i, v in enumerate(verdicts):
+        for a, value in (v.scores.values if v.scores is not None else {}).items():
+            scores[a][i] = value
+    empty = [v.note == NO_TEXT_NOTE for v in verdicts]
+    return ScoredColumns(
+        scores,
+        [None if e else v.decision.action for v, e in zip(verdicts, empty, strict=True)],
+        scorer.version,
+        sum(empty),
+        [None if e else v.note for v, e in zip(verdicts, empty, strict=True)],
+    )
 
 
 def score_table(table: pa.Table, scorer: Scorer, policy: Policy) -> pa.Table:

@@ -7,7 +7,8 @@ from pathlib import Path
 from civility.errors import InvalidInput, NotFound
 from civility.ingest.page import is_junk_line, is_name_line, parse_page
 from civility.ingest.records import csv_threads, jsonl_threads, parse_csv, parse_jsonl
-from civility.ingest.xml import disqus_threads, html_to_text, parse_disqus, parse_wxr, wxr_threads
+from civility.ingest.xml import disqus_threads, parse_disqus, parse_wxr, wxr_threads
+from civility.text import html_to_text
 from civility.thread import Thread
 
 __all__ = [

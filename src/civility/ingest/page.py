@@ -14,7 +14,7 @@ The layout read here (the one ``examples/southfront-syria-comments.txt`` has):
 - two or more blank lines also start a new comment, anonymous unless a name line follows;
 - one blank line inside a comment is a paragraph break;
 - ``comment image`` lines and URL debris are attachments, not prose; a comment made only of
-  them keeps them as attachments with empty text (``civility.report`` holds such a comment for
+  them keeps them as attachments with empty text (``civility.moderate`` holds such a comment for
   a moderator without scoring it: there is no prose to score, and an image may hide anything).
 
 Comments get the ids ``c1``..``cN`` by position, for display; the thread says so

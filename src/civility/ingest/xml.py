@@ -1,35 +1,22 @@
 """Comment exports as XML: Disqus's export and WordPress's WXR.
 
-Comment bodies in both are HTML; they are reduced to text (paragraphs kept) before scoring.
+Comment bodies in both are HTML; they are reduced to text (paragraphs kept) before scoring,
+by ``civility.text.html_to_text``.
 """
 
 from __future__ import annotations
 
-import html
-import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from civility.errors import InvalidInput
+from civility.text import html_to_text
 from civility.thread import Article, Comment, Thread
 
 DSQ = "{http://disqus.com/disqus-internals}"
 DISQUS = "{http://disqus.com}"
 WP = "{http://wordpress.org/export/1.2/}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
-
-_BREAK_RE = re.compile(r"<\s*br\b[^>]*>", re.IGNORECASE)
-_BLOCK_END_RE = re.compile(r"<\s*/(?:p|div|li|blockquote|h[1-6])\s*>", re.IGNORECASE)
-_TAG_RE = re.compile(r"<[^>]+>")
-
-
-def html_to_text(fragment: str) -> str:
-    """Visible text of an HTML fragment, paragraphs separated by blank lines."""
-    text = _BLOCK_END_RE.sub("\n\n", _BREAK_RE.sub("\n", fragment))
-    text = html.unescape(_TAG_RE.sub("", text))
-    lines = [re.sub(r"[ \t]+", " ", line).strip() for line in text.split("\n")]
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
-
 
 def _root(text: str, source: Path | str) -> ET.Element:
     try:

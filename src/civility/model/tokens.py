@@ -26,6 +26,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from civility.model import lexicon
+from civility.model.blocks import FeatureBlock
 from civility.model.lexicon import LexiconBlock
 
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
@@ -58,8 +59,6 @@ class _Column:
 def supported(blocks: Sequence[Any]) -> bool:
     """True when every block is a plain word block (``\\S+`` tokens, n-grams of at most two
     words), a plain ``char_wb`` block or the lexicon block."""
-    from civility.model.linear import FeatureBlock
-
     for block in blocks:
         if isinstance(block, LexiconBlock):
             continue

@@ -38,9 +38,9 @@ from pathlib import Path
 from sqlalchemy import delete, desc, func, select
 from sqlalchemy.orm import Session
 
-from civility import language
 from civility.errors import InvalidInput
 from civility.ingest import read_threads
+from civility.moderate import decide, moderate
 from civility.policy import Decision, Policy
 from civility.scorer import Scorer, Scores
 from civility.store._models import CommentFlag, CommentRow, DecisionRow, ScoreRow, Site, ThreadRow
@@ -176,15 +176,14 @@ def import_thread(
         progress(0, len(pending))
     for start in range(0, len(pending), chunk_size):
         chunk = pending[start : start + chunk_size]
+        texts = [w.comment.text for w in chunk]
         if scores is not None:
-            found = [scores[w.index] for w in chunk]
+            verdicts = decide(texts, [scores[w.index] for w in chunk], chosen)
         else:
             assert scorer is not None
-            found = _score(scorer, [w.comment.text for w in chunk])
-        decisions = [
-            chosen.decide(s) if s is not None else _unscored(w.comment.text)
-            for s, w in zip(found, chunk, strict=True)
-        ]
+            verdicts = moderate(texts, scorer, chosen, spans=True)
+        found = [v.scores for v in verdicts]
+        decisions = [v.decision for v in verdicts]
         with store.session() as session:
             for w, s, d in zip(chunk, found, decisions, strict=True):
                 if w.row_id is None:
@@ -416,20 +415,6 @@ def _closest(
     return best[1] if best is not None else None
 
 
-def _score(scorer: Scorer, texts: Sequence[str]) -> list[Scores | None]:
-    """Scores for the texts with prose; ``None`` for blank ones and for those in a language
-    the model cannot read."""
-    foreign = language.unsupported(texts)
-    wanted = [i for i, t in enumerate(texts) if t.strip() and foreign[i] is None]
-    scored = dict(zip(wanted, scorer.score([texts[i] for i in wanted], spans=True), strict=True))
-    return [scored.get(i) for i in range(len(texts))]
-
-
-def _unscored(text: str) -> Decision:
-    """A comment without scores is held; one in a language the model cannot read says so."""
-    return Decision("hold", note=language.unsupported([text])[0])
-
-
 def _new_thread_row(session: Session, site: Site, thread: Thread, key: str) -> ThreadRow:
     article = thread.article
     row = ThreadRow(
@@ -546,16 +531,7 @@ def _add_verdict(
             action=d.action,
             source="policy",
             policy_name=policy_name,
-            reasons=[
-                {
-                    "attribute": r.attribute,
-                    "score": r.score,
-                    "threshold": r.threshold,
-                    "action": r.action,
-                }
-                for r in d.reasons
-            ]
-            + ([{"note": d.note}] if d.note else []),
+            reasons=d.as_dict()["reasons"] + ([{"note": d.note}] if d.note else []),
         )
     )
     session.add_all(

@@ -11,6 +11,7 @@ from sqlalchemy import ColumnElement, Select, desc, func, or_, select
 from sqlalchemy.orm import Session
 
 from civility.errors import InvalidInput, NotFound
+from civility.policy import ACTIONS as ACTIONS  # re-exported by civility.store
 from civility.policy import Policy
 from civility.store._importer import STATUS, site_policy
 from civility.store._models import (
@@ -27,8 +28,6 @@ from civility.store._models import (
 )
 from civility.store._store import Store, audit
 from civility.store._users import Account
-
-ACTIONS = tuple(STATUS)
 
 
 @dataclass(frozen=True)

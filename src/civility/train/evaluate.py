@@ -1,4 +1,5 @@
-"""Honest evaluation: held-out splits, leave-one-corpus-out, HateCheck, identity bias, spans.
+"""Honest evaluation: held-out splits, leave-one-corpus-out, HateCheck, identity bias, spans
+(the news-comment suite lives in :mod:`civility.train.suite`).
 
 Every function takes a ``predict`` callable (texts → array of probabilities, one column per
 attribute in ``NAMES`` order) or a ``fit`` callable (frame → predict), so the same code
@@ -17,6 +18,7 @@ import pandas as pd
 from sklearn.metrics import roc_auc_score
 
 from civility.attributes import NAMES
+from civility.train.suite import render_suite
 
 Predict = Callable[[Sequence[str]], np.ndarray[Any, Any]]
 Fit = Callable[[pd.DataFrame], Predict]
@@ -182,6 +184,8 @@ def render(report: dict[str, Any]) -> str:
             f"identity bias ({b['attribute']}, {len(b['per_term'])} terms): final metric {b['final_metric']:.4f}, "
             f"worst BPSN {b['worst_bpsn']['auc']:.4f} ({b['worst_bpsn']['term']})"
         )
+    if "news_suite" in report:
+        lines.extend(render_suite(report["news_suite"]))
     if "spans" in report:
         s = report["spans"]
         folds = ", ".join(f"{r['f1']:.4f}" for r in s["folds"])

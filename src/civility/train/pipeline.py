@@ -33,8 +33,10 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
 from civility.attributes import NAMES
+from civility.model.blocks import FeatureBlock
 from civility.model.lexicon import FEATURES, PROFANE, SLURS, SPAM_ONLY, LexiconBlock
-from civility.model.linear import FeatureBlock, LinearModel, block_features
+from civility.model.linear import LinearModel, block_features
+from civility.scorer import Scorer
 from civility.text import normalize_text
 from civility.train import synthetic
 from civility.train.corpora import TRAINING_CORPORA, read_corpus
@@ -282,7 +284,9 @@ def run_training(
     }
     if evaluate:
         say("Evaluating (held-out splits, leave-one-corpus-out, HateCheck, bias, span cross-validation) ...")
-        card["metrics"] = evaluation_report(model, frame, data_dir, seed=seed, console=console)
+        card["metrics"] = evaluation_report(
+            model, frame, data_dir, seed=seed, console=console, scorer=Scorer(out_dir).load()
+        )
     write_card(out_dir, card)
     say(f"Wrote {out_dir} (model {MODEL_VERSION}, sha256 {meta['sha256'][:12]}, {train_seconds:.0f} s).")
     return out_dir
@@ -311,14 +315,23 @@ def predictor(model: LinearModel) -> Any:
 
 
 def evaluation_report(
-    model: LinearModel, frame: pd.DataFrame, data_dir: Path, *, seed: int = 0, console: Any = None, retrain: bool = True
+    model: LinearModel,
+    frame: pd.DataFrame,
+    data_dir: Path,
+    *,
+    seed: int = 0,
+    console: Any = None,
+    retrain: bool = True,
+    scorer: Scorer | None = None,
 ) -> dict[str, Any]:
     """Every figure of ``civility eval`` for ``model`` (``frame`` from :func:`load_corpora`).
 
     ``retrain`` adds the figures that refit: leave-one-corpus-out and the span tagger's
-    cross-validation (minutes)."""
+    cross-validation (minutes). ``scorer`` (``model`` with its span tagger) scores the
+    news-comment suite; without it, ``model`` alone does (spans by occlusion)."""
     from civility.train import evaluate as ev
     from civility.train.spans import cross_validate_spans, cross_validate_typed_spans
+    from civility.train.suite import suite_report
 
     predict_all = predictor(model)
     report: dict[str, Any] = {"model_version": model.version}
@@ -330,12 +343,15 @@ def evaluation_report(
     report["impermium"] = ev.impermium(data_dir, predict_all)
     report["hatecheck"] = ev.hatecheck(data_dir, predict_all)
     report["bias"] = ev.bias(predict_all)
+    report["news_suite"] = suite_report(
+        scorer or Scorer.from_model(model), span_sample(frame, seed=seed), SPAN_SAMPLE_LABEL
+    )
     if retrain:
         report["spans"] = cross_validate_spans(data_dir, folds=5, seed=seed)
         report["typed_spans"] = cross_validate_typed_spans(data_dir, folds=5, seed=seed)
     report["text"] = ev.render(report)
     if console is not None:
-        console.print(report["text"], markup=False, highlight=False)
+        console.print(report["text"], markup=False, highlight=False, soft_wrap=True)
     return report
 
 
@@ -348,4 +364,32 @@ def run_evaluation(*, data_dir: Path | None, model_dir: Path | None, console: An
     data_dir = data_dir or default_data_dir()
     model = load_model(model_dir)
     frame = load_corpora(data_dir)
-    return evaluation_report(model, frame, data_dir, console=console, retrain=retrain)
+    scorer = Scorer(model_dir).load()
+    return evaluation_report(model, frame, data_dir, console=console, retrain=retrain, scorer=scorer)
+
+
+SPAN_CORPUS = "civil_comments_spans"
+SPAN_SAMPLE = 300
+SPAN_SAMPLE_LABEL = f"{SPAN_SAMPLE} held-out {SPAN_CORPUS} news comments"
+
+
+def span_sample(frame: pd.DataFrame, *, seed: int = 0) -> list[str]:
+    """Real news comments for span faithfulness: a fixed sample of the held-out civil comments."""
+    rows = frame[(frame["corpus"] == SPAN_CORPUS) & (frame["split"] == "valid")]
+    return list(rows["text"].sample(min(SPAN_SAMPLE, len(rows)), random_state=seed))
+
+
+def run_suite_evaluation(*, data_dir: Path | None, model_dir: Path | None, console: Any = None) -> dict[str, Any]:
+    """``civility eval --suite-only``: the news-comment suite and span faithfulness alone
+    (seconds: no corpus but the civil comments is read, nothing refits)."""
+    from civility.train.corpora import default_data_dir
+    from civility.train.suite import render_suite, suite_report
+
+    data_dir = data_dir or default_data_dir()
+    scorer = Scorer(model_dir).load()
+    sample = span_sample(load_corpora(data_dir, [SPAN_CORPUS], templates=False)) if (data_dir / f"{SPAN_CORPUS}.parquet").is_file() else []
+    report = suite_report(scorer, sample, SPAN_SAMPLE_LABEL)
+    report["text"] = "\n".join(render_suite(report))
+    if console is not None:
+        console.print(report["text"], markup=False, highlight=False, soft_wrap=True)
+    return report

@@ -24,6 +24,7 @@ from starlette.staticfiles import StaticFiles
 
 from civility import attributes
 from civility.errors import CivilityError, InvalidInput, PermissionDenied
+from civility.highlight import segments
 from civility.policy import Policy
 from civility.settings import Settings
 from civility.store import (
@@ -51,7 +52,6 @@ from civility.store import (
     update_user,
 )
 from civility.web._attachments import attachments, summary
-from civility.web._highlight import segments
 
 SESSION_COOKIE = "civility_session"
 CSRF_FIELD = "csrf_token"
