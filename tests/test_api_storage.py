@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from civility.api import FeedbackPair, SqlStorage
-from civility.api.storage import hash_key
 from civility.errors import InvalidInput, NotFound
+from civility.store import hash_key
 
 POSTGRES = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 

@@ -6,7 +6,7 @@ import pytest
 
 from civility.api._calibration import Correction
 from civility.api._offsets import Utf16
-from civility.api.storage import FeedbackPair
+from civility.store import FeedbackPair
 from civility.text import strip_html
 
 

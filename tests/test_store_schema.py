@@ -41,7 +41,7 @@ def test_opening_twice_keeps_the_schema_at_head(db_url: str) -> None:
     for _ in range(2):
         s = Store.open(db_url)
         with s.engine.connect() as conn:
-            assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0006"
+            assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0007"
             assert {
                 "sites",
                 "threads",
@@ -53,7 +53,6 @@ def test_opening_twice_keeps_the_schema_at_head(db_url: str) -> None:
                 "calibration_feedback",
                 "comment_flags",
                 "api_keys",
-                "feedback",
                 "stored_comments",
                 "rate_buckets",
             } <= set(sa.inspect(conn).get_table_names())
@@ -154,14 +153,26 @@ def test_migration_0002_backfills_flags_from_the_policy_decisions(store: Store) 
 def test_migration_0003_adopts_the_server_tables_an_older_civility_created(db_url: str) -> None:
     # Before 0003 the server created its tables with create_all beside a schema at 0002.
     from civility.api import SqlStorage
-    from civility.store._models import API_KEYS, FEEDBACK, STORED_COMMENTS
+    from civility.store._models import API_KEYS, STORED_COMMENTS
+
+    FEEDBACK = sa.Table(  # as the server created it then; 0007 moved its rows and dropped it
+        "feedback",
+        sa.MetaData(),
+        sa.Column("id", sa.Integer, primary_key=True),
+        sa.Column("community_id", sa.String(200), nullable=False, index=True),
+        sa.Column("attribute", sa.String(40), nullable=False),
+        sa.Column("model_score", sa.Float, nullable=False),
+        sa.Column("suggested_score", sa.Float, nullable=False),
+        sa.Column("created_at", sa.DateTime, nullable=False),
+    )
 
     engine = sa.create_engine(db_url)
     _alembic(engine, "upgrade", "head")
     _alembic(engine, "downgrade", "0002")
     with engine.begin() as connection:
         assert "api_keys" not in sa.inspect(connection).get_table_names()
-        API_KEYS.metadata.create_all(connection, tables=[API_KEYS, FEEDBACK, STORED_COMMENTS])
+        API_KEYS.metadata.create_all(connection, tables=[API_KEYS, STORED_COMMENTS])
+        FEEDBACK.create(connection)
     engine.dispose()
     old = SqlStorage(db_url)
     key = old.create_key("newsroom")
@@ -171,7 +182,7 @@ def test_migration_0003_adopts_the_server_tables_an_older_civility_created(db_ur
     assert api.check_key(key) == "newsroom"  # the old table and its row kept
     api.add_feedback("c1", {"TOXICITY": FeedbackPair(0.2, 0.9)})
     with api.engine.connect() as connection:
-        assert connection.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0006"
+        assert connection.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0007"
     _alembic(api.engine, "downgrade", "0002")
     with api.engine.connect() as connection:
         assert not {"api_keys", "feedback", "stored_comments"} & set(sa.inspect(connection).get_table_names())

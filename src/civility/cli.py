@@ -179,8 +179,8 @@ app.add_typer(keys_app, name="keys")
 
 
 def _api_storage(config: Path | None, db: str | None):  # type: ignore[no-untyped-def]
-    from civility.api import SqlStorage
     from civility.settings import Settings
+    from civility.store import SqlStorage
 
     settings = Settings.from_sources(config, overrides={"database_url": db})
     return SqlStorage(settings.database_url).create_all()
@@ -200,9 +200,10 @@ def keys_create(
 @keys_app.command("list")
 def keys_list(config: ConfigOption = None, db: DbOption = None) -> None:
     """List keys: name, first characters, created, revoked."""
+    utc = "%Y-%m-%dT%H:%M:%S"  # the store's datetimes are aware UTC; printed without the offset
     for k in _api_storage(config, db).list_keys():
-        revoked = k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "active"
-        sys.stdout.write(f"{k.name}\t{k.hint}...\t{k.created_at.isoformat(timespec='seconds')}\t{revoked}\n")
+        revoked = k.revoked_at.strftime(utc) if k.revoked_at else "active"
+        sys.stdout.write(f"{k.name}\t{k.hint}...\t{k.created_at.strftime(utc)}\t{revoked}\n")
 
 
 @keys_app.command("revoke")

@@ -33,11 +33,11 @@ from civility.api._responses import EXCEPTION_HANDLERS
 from civility.api._routes import ROUTES
 from civility.api._schema import SCHEMAS
 from civility.api._service import Service
-from civility.api.storage import ApiStorage, SqlStorage
 from civility.errors import CivilityError
 from civility.policy import Policy
 from civility.scorer import Scorer
 from civility.settings import Settings
+from civility.store import ApiStorage, SqlStorage
 
 PURGE_EVERY_SECONDS = 3600.0
 DESCRIPTION = "Perspective-compatible comment scoring, plus civility's native API."

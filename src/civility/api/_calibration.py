@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from civility.api.storage import ApiStorage, FeedbackPair
+from civility.store import ApiStorage, FeedbackPair
 
 PRIOR = 5.0
 CACHE_SECONDS = 5.0

@@ -24,12 +24,12 @@ from civility.api._schema import (
     TextEntry,
     ThreadRequest,
 )
-from civility.api.storage import ApiStorage, FeedbackPair
 from civility.errors import UnknownAttribute
 from civility.moderate import moderate
 from civility.policy import Policy
 from civility.scorer import MAX_TEXT_BYTES, SUPPORTED_LANGUAGES, Scorer, Scores
 from civility.settings import Settings
+from civility.store import ApiStorage, FeedbackPair
 from civility.text import Plain, plain, strip_html
 
 log = logging.getLogger("civility.api")

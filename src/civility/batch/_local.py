@@ -44,8 +44,8 @@ from rich.text import Text
 
 from civility.batch._io import DECISION, MODEL_VERSION, file_format, iter_chunks, scan_input
 from civility.batch._score import cached_scorer, score_table
-from civility.errors import CivilityError, InvalidInput
-from civility.model.artifact import META_FILE, default_model_dir
+from civility.errors import CivilityError, InvalidInput, ModelError
+from civility.model import artifact_identity
 from civility.policy import Policy
 
 MANIFEST = "manifest.json"
@@ -79,11 +79,10 @@ def parts_dir(output: Path) -> Path:
 
 def model_identity(model_dir: Path | None) -> dict[str, Any]:
     """Version and checksum of the artifact, read from its metadata without loading it."""
-    meta_path = (model_dir or default_model_dir()) / META_FILE
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-        return {"version": str(meta["version"]), "sha256": str(meta["sha256"])}
-    except (OSError, ValueError, KeyError, TypeError):
+        identity = artifact_identity(model_dir)
+        return {"version": identity.version, "sha256": identity.sha256}
+    except ModelError:
         # Let the loader say precisely what is wrong with the artifact.
         scorer = cached_scorer(str(model_dir) if model_dir else "")
         return {"version": scorer.version, "sha256": ""}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,35 @@ def _write_npz(path: Path, arrays: dict[str, Any] | Any) -> None:
             zf.writestr(info, buf.getvalue())
 
 
+@dataclass(frozen=True)
+class ArtifactIdentity:
+    """Which artifact: its model version and the SHA-256 of its arrays."""
+
+    version: str
+    sha256: str
+
+
+def _read_meta(meta_path: Path) -> dict[str, Any]:
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"Model metadata {meta_path} is unreadable: {exc}") from exc
+    if not isinstance(meta, dict):
+        raise ModelError(f"Model metadata {meta_path} is unreadable: not a JSON object.")
+    return meta
+
+
+def artifact_identity(directory: Path | None = None) -> ArtifactIdentity:
+    """The version and checksum the artifact in ``directory`` (default: the shipped one)
+    records, read from its metadata alone: nothing is loaded or verified (``load_model``
+    verifies). A metadata file that is missing, unreadable or lacks either is a ``ModelError``."""
+    meta_path = (directory or default_model_dir()) / META_FILE
+    meta = _read_meta(meta_path)
+    if "version" not in meta or "sha256" not in meta:
+        raise ModelError(f"Model metadata {meta_path} records no version or checksum.")
+    return ArtifactIdentity(str(meta["version"]), str(meta["sha256"]))
+
+
 def load_model(directory: Path | None = None) -> LinearModel:
     """Load and verify the artifact in ``directory`` (default: the shipped one)."""
     directory = directory or default_model_dir()
@@ -72,10 +102,7 @@ def load_model(directory: Path | None = None) -> LinearModel:
             f"No model artifact in {directory}: expected {META_FILE} and {ARRAYS_FILE}. "
             "Run 'civility train' to build one."
         )
-    try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelError(f"Model metadata {meta_path} is unreadable: {exc}") from exc
+    meta = _read_meta(meta_path)
     if meta.get("format") != ARTIFACT_FORMAT:
         raise ModelError(
             f"Model artifact format {meta.get('format')!r} is not supported; expected {ARTIFACT_FORMAT}."

@@ -1,7 +1,10 @@
-"""The store: SQLAlchemy 2 models and Alembic migrations for sites, threads, comments, scores,
-decisions, the audit log, users and calibration feedback. SQLite by default, PostgreSQL by URL.
+"""The store, civility's one database layer: SQLAlchemy 2 models and Alembic migrations for
+sites, threads, comments, scores, decisions, the audit log, users, calibration feedback, and
+the HTTP server's API keys, stored comments and request buckets (``SqlStorage``). SQLite by
+default, PostgreSQL by URL; one ``StoreError``; datetimes aware UTC.
 """
 
+from civility.store._api import ApiKey, ApiStorage, FeedbackPair, SqlStorage, hash_key
 from civility.store._importer import (
     ImportResult,
     comment_key,
@@ -44,11 +47,15 @@ __all__ = [
     "ACTIONS",
     "ROLES",
     "Account",
+    "ApiKey",
+    "ApiStorage",
+    "FeedbackPair",
     "ImportResult",
     "Item",
     "Overturns",
     "Preview",
     "QueueFilters",
+    "SqlStorage",
     "Store",
     "StoreError",
     "ThreadView",
@@ -60,6 +67,7 @@ __all__ = [
     "decide",
     "get_site",
     "get_user",
+    "hash_key",
     "import_file",
     "import_thread",
     "item",

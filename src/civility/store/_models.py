@@ -1,6 +1,8 @@
-"""The store's tables, and the HTTP server's (``api_keys``, ``feedback``, ``stored_comments``,
-``rate_buckets``: plain Core tables that civility.api.storage reads and writes): one schema,
-migrated by Alembic.
+"""The store's tables, and the HTTP server's (``api_keys``, ``stored_comments``,
+``rate_buckets``: plain Core tables that civility.store._api reads and writes): one schema,
+migrated by Alembic. Feedback, a moderator's verdict or an API client's suggested score, is one
+table, ``calibration_feedback``. Every datetime column is ``UtcDateTime``: aware UTC in and out,
+on SQLite (which keeps no time zone) as on PostgreSQL.
 
 A comment's key is the source's comment id, unique within a site (imports look it up there),
 or, for page dumps and other sources without ids, a hash of author, parent and text, unique
@@ -16,6 +18,7 @@ from sqlalchemy import (
     JSON,
     Column,
     DateTime,
+    Dialect,
     Float,
     ForeignKey,
     Index,
@@ -26,10 +29,31 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timestamp that goes in and comes out aware, in UTC. SQLite keeps no time zone and
+    returns naive values: they are UTC (that is all this type writes) and are read back as such;
+    PostgreSQL returns its session's zone, converted to UTC. A naive value written is taken as UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return aware.replace(tzinfo=None) if dialect.name == "sqlite" else aware
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -43,7 +67,7 @@ class Site(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     # The site's policy as TOML; None means the default policy.
     policy_toml: Mapped[str | None] = mapped_column(Text, default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class ThreadRow(Base):
@@ -56,7 +80,7 @@ class ThreadRow(Base):
     title: Mapped[str | None] = mapped_column(Text, default=None)
     url: Mapped[str | None] = mapped_column(Text, default=None)
     paragraphs: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     site: Mapped[Site] = relationship()
 
@@ -85,7 +109,7 @@ class CommentRow(Base):
     status: Mapped[str] = mapped_column(String(20))
     worst_attribute: Mapped[str | None] = mapped_column(String(40), default=None)
     worst_score: Mapped[float] = mapped_column(Float, default=0.0)
-    imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    imported_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     thread: Mapped[ThreadRow] = relationship()
 
@@ -102,7 +126,7 @@ class ScoreRow(Base):
     # {attribute: probability} and {attribute: [[begin, end, score], ...]}
     values: Mapped[dict[str, float]] = mapped_column(JSON)
     spans: Mapped[dict[str, list[list[float]]]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class DecisionRow(Base):
@@ -118,7 +142,7 @@ class DecisionRow(Base):
     policy_name: Mapped[str | None] = mapped_column(String(200), default=None)
     reasons: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class CommentFlag(Base):
@@ -144,7 +168,7 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(300))
     role: Mapped[str] = mapped_column(String(20))
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class AuditEntry(Base):
@@ -153,7 +177,7 @@ class AuditEntry(Base):
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
     user_id: Mapped[int | None] = mapped_column(Integer, default=None)
     username: Mapped[str | None] = mapped_column(String(100), default=None)
     action: Mapped[str] = mapped_column(String(50))
@@ -162,23 +186,31 @@ class AuditEntry(Base):
 
 
 class CalibrationFeedback(Base):
-    """A moderator's verdict on one attribute of one comment, for per-site calibration."""
+    """Feedback on the model's score of one attribute, for calibration: a moderator's verdict on
+    a stored comment of a site (``site_id``, ``comment_id``, ``verdict``), or the score an API
+    client suggested for a text of its community (``community_id``, from SuggestCommentScore).
+    ``suggested_score`` is the score a person would have given either way (a rejection 1, an
+    approval 0)."""
 
     __tablename__ = "calibration_feedback"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
-    comment_id: Mapped[int] = mapped_column(ForeignKey("comments.id", ondelete="CASCADE"))
+    site_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sites.id", ondelete="CASCADE"), index=True, default=None
+    )
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="CASCADE"), default=None
+    )
+    community_id: Mapped[str | None] = mapped_column(String(200), index=True, default=None)
     attribute: Mapped[str] = mapped_column(String(40))
     model_score: Mapped[float] = mapped_column(Float)
+    suggested_score: Mapped[float] = mapped_column(Float)
     # 1: the moderator found the comment unacceptable (rejected), 0: acceptable (approved).
-    verdict: Mapped[int] = mapped_column(Integer)
+    verdict: Mapped[int | None] = mapped_column(Integer, default=None)
     # Whether the policy had flagged this attribute (crossed a hold/reject threshold).
     policy_flagged: Mapped[bool] = mapped_column(default=False)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
-    created_at: Mapped[datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
 
 
 class LoginFailure(Base):
@@ -187,12 +219,12 @@ class LoginFailure(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(100), index=True)
     ip: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
-# The HTTP server's tables (civility.api.storage): API keys as sha256 digests, feedback pairs
-# from SuggestCommentScore, analysed comments when doNotStore is false, and the per-key
-# request buckets that every worker process spends from.
+# The HTTP server's tables (civility.store._api): API keys as sha256 digests, analysed comments
+# when doNotStore is false, and the per-key request buckets that every worker process spends
+# from. Its feedback pairs are CalibrationFeedback rows.
 API_KEYS = Table(
     "api_keys",
     Base.metadata,
@@ -200,18 +232,8 @@ API_KEYS = Table(
     Column("name", String(200), nullable=False, unique=True),
     Column("key_hash", String(64), nullable=False, unique=True),
     Column("hint", String(16), nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("revoked_at", DateTime, nullable=True),
-)
-FEEDBACK = Table(
-    "feedback",
-    Base.metadata,
-    Column("id", Integer, primary_key=True),
-    Column("community_id", String(200), nullable=False, index=True),
-    Column("attribute", String(40), nullable=False),
-    Column("model_score", Float, nullable=False),
-    Column("suggested_score", Float, nullable=False),
-    Column("created_at", DateTime, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
 )
 STORED_COMMENTS = Table(
     "stored_comments",
@@ -221,7 +243,7 @@ STORED_COMMENTS = Table(
     Column("community_id", String(200), nullable=False),
     Column("text", Text, nullable=False),
     Column("scores", JSON, nullable=False),
-    Column("created_at", DateTime, nullable=False, index=True),
+    Column("created_at", UtcDateTime, nullable=False, index=True),
 )
 RATE_BUCKETS = Table(
     "rate_buckets",

@@ -206,6 +206,7 @@ def decide(store: Store, comment_id: int, action: str, user: Account) -> Item:
                 or []
             )
             flagged = {r["attribute"] for r in reasons if "attribute" in r}
+            verdict = 1 if action == "reject" else 0
             for attribute, value in (score.values if score else {}).items():
                 session.add(
                     CalibrationFeedback(
@@ -213,7 +214,8 @@ def decide(store: Store, comment_id: int, action: str, user: Account) -> Item:
                         comment_id=row.id,
                         attribute=attribute,
                         model_score=value,
-                        verdict=1 if action == "reject" else 0,
+                        suggested_score=float(verdict),
+                        verdict=verdict,
                         policy_flagged=attribute in flagged,
                         user_id=user.id,
                     )
@@ -337,8 +339,12 @@ class Overturns:
 
 
 def _recent_feedback(days: int, site: str | None) -> list[ColumnElement[bool]]:
-    """Conditions on CalibrationFeedback: the last ``days`` days, of ``site`` when given."""
-    conditions = [CalibrationFeedback.created_at >= utcnow() - timedelta(days=days)]
+    """Conditions on CalibrationFeedback: moderators' verdicts (not the API's suggested scores)
+    of the last ``days`` days, of ``site`` when given."""
+    conditions = [
+        CalibrationFeedback.verdict.is_not(None),
+        CalibrationFeedback.created_at >= utcnow() - timedelta(days=days),
+    ]
     if site is not None:
         conditions.append(CalibrationFeedback.site_id.in_(select(Site.id).where(Site.name == site)))
     return conditions

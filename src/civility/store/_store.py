@@ -2,34 +2,84 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, select
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from civility.errors import InvalidInput
+from civility.errors import CivilityError
 from civility.store._models import AuditEntry, Site
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
+T = TypeVar("T")
 
-class StoreError(InvalidInput):
-    """The database cannot be opened or used as configured."""
+
+class StoreError(CivilityError):
+    """The database cannot be used: as configured (a URL that is not usable, a directory that
+    does not exist: the caller's to fix, exit 2, HTTP 400), or at the moment (``unavailable``:
+    the server is down or refused a statement, exit 1, HTTP 503 UNAVAILABLE)."""
+
+    status = 400
+    exit_code = 2
+    grpc_status = "INVALID_ARGUMENT"
+
+    def __init__(self, message: str, *, unavailable: bool = False) -> None:
+        super().__init__(message)
+        self.unavailable = unavailable
+        if unavailable:
+            self.status, self.exit_code, self.grpc_status = 503, 1, "UNAVAILABLE"
+
+
+def unavailable(fn: Callable[[], T]) -> T:
+    """``fn()``, with the database's failures (other than a constraint refusing a row, which the
+    caller handles) raised as an unavailable ``StoreError``."""
+    try:
+        return fn()
+    except IntegrityError:
+        raise
+    except SQLAlchemyError as exc:
+        raise StoreError(
+            f"Store error: {type(exc).__name__}: {exc.args[0] if exc.args else exc}",
+            unavailable=True,
+        ) from exc
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL and synchronous=NORMAL (a write costs no fsync on the request path), foreign keys
+    enforced, and 15 seconds' patience with another process's write lock."""
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA busy_timeout=15000")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def connect(url: str) -> Engine:
+    """The one engine of a database URL (SQLite file or PostgreSQL), with the store's SQLite
+    pragmas; not migrated. A URL that cannot be used is a ``StoreError``."""
+    kwargs: dict[str, Any] = {"pool_pre_ping": True}
+    if url.startswith("sqlite"):
+        kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
+    try:
+        engine = create_engine(url, **kwargs)
+    except (SQLAlchemyError, ImportError, ValueError) as exc:
+        raise StoreError(f"Database URL {url!r} is not usable: {exc}") from exc
+    if engine.dialect.name == "sqlite":
+        database = engine.url.database
+        if database and database != ":memory:":
+            parent = Path(database).parent
+            if not parent.is_dir():
+                raise StoreError(f"Database directory does not exist: {parent}")
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
 
 
 def alembic_config(connection: Connection) -> Config:
@@ -68,17 +118,7 @@ class Store:
     @classmethod
     def open(cls, url: str) -> Store:
         """Connect, run ``alembic upgrade head``, and return the store."""
-        try:
-            engine = create_engine(url, pool_pre_ping=True)
-        except (ArgumentError, ImportError, ValueError) as exc:
-            raise StoreError(f"Database URL {url!r} is not usable: {exc}") from exc
-        if engine.dialect.name == "sqlite":
-            database = engine.url.database
-            if database and database != ":memory:":
-                parent = Path(database).parent
-                if not parent.is_dir():
-                    raise StoreError(f"Database directory does not exist: {parent}")
-            event.listen(engine, "connect", _sqlite_pragmas)
+        engine = connect(url)
         try:
             migrate(engine)
         except SQLAlchemyError as exc:

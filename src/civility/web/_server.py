@@ -10,7 +10,7 @@ from starlette.routing import Match
 
 from civility.api import create_app as create_api_app
 from civility.settings import Settings
-from civility.store import Store
+from civility.store import SqlStorage, Store
 from civility.web._app import create_app as create_ui_app
 
 # Paths that belong to the API: what is not found under them gets the API's error body,
@@ -21,7 +21,8 @@ _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 def create_server_app(settings: Settings) -> Any:
     """The API app with the UI mounted under it; API paths win because they are routed first."""
-    app = create_api_app(settings)
+    store = Store.open(settings.database_url)  # one engine for the API and the UI
+    app = create_api_app(settings, storage=SqlStorage(store))
     api_routes = list(app.router.routes)
 
     async def api_not_found(request: Request) -> None:
@@ -31,7 +32,7 @@ def create_server_app(settings: Settings) -> Any:
     for prefix in API_PREFIXES:
         app.add_route(prefix + "/{rest:path}", api_not_found, methods=_METHODS, include_in_schema=False)
     app.add_route("/batch", api_not_found, methods=_METHODS, include_in_schema=False)
-    app.mount("/", create_ui_app(settings, Store.open(settings.database_url)))
+    app.mount("/", create_ui_app(settings, store))
     return app
 
 

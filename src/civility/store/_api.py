@@ -1,10 +1,11 @@
-"""What the API keeps: hashed API keys, feedback pairs and (optionally) analysed comments.
+"""What the HTTP server keeps in the store: hashed API keys, feedback pairs, (optionally)
+analysed comments and the per-key request buckets.
 
-``ApiStorage`` is the seam the app talks to; ``SqlStorage`` implements it with SQLAlchemy 2
-Core tables (``api_keys``, ``feedback``, ``stored_comments``) on SQLite or PostgreSQL. The
-tables are defined with the store's (civility.store._models) and created and upgraded by its
-Alembic migrations, on the same database. Keys are kept as sha256 digests only: the clear key
-is shown once, at creation.
+``ApiStorage`` is the seam the app talks to; ``SqlStorage`` implements it with SQLAlchemy 2 Core
+on the store's tables (``api_keys``, ``calibration_feedback``, ``stored_comments``,
+``rate_buckets``), on the store's engine (civility.store._store.connect), migrated by its
+Alembic migrations. Keys are kept as sha256 digests only: the clear key is shown once, at
+creation. Datetimes are aware UTC.
 """
 
 from __future__ import annotations
@@ -13,26 +14,24 @@ import hashlib
 import math
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, Protocol, cast
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import IntegrityError
 
-from civility.errors import CivilityError, InvalidInput, NotFound
+from civility.errors import InvalidInput, NotFound
+from civility.store._models import (
+    API_KEYS,
+    RATE_BUCKETS,
+    STORED_COMMENTS,
+    CalibrationFeedback,
+    utcnow,
+)
+from civility.store._store import Store, StoreError, connect, migrate, unavailable
 
 KEY_PREFIX = "civ_"
-T = TypeVar("T")
-
-
-class StorageError(CivilityError, RuntimeError):
-    """The database could not be reached or refused a statement."""
-
-    status = 503
-    exit_code = 1
-    grpc_status = "UNAVAILABLE"
 
 
 @dataclass(frozen=True)
@@ -78,42 +77,39 @@ def hash_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
-def _sqlite_wal(dbapi_connection: Any, _record: Any) -> None:
-    """WAL and synchronous=NORMAL: a stored comment costs no fsync on the request path."""
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.close()
+def _unconstrained_copy(table: sa.Table, metadata: sa.MetaData, name: str) -> sa.Table:
+    """``table`` as ``name`` in ``metadata``: its columns, key and indexes, no foreign keys."""
+    columns = [
+        sa.Column(
+            c.name,
+            c.type,
+            primary_key=c.primary_key,
+            nullable=c.nullable,
+            unique=bool(c.unique),
+            index=bool(c.index),
+        )
+        for c in table.columns
+    ]
+    return sa.Table(name, metadata, *columns)
 
 
 class SqlStorage:
-    """``ApiStorage`` on a SQLAlchemy URL; ``prefix`` namespaces the tables (tests use it)."""
+    """``ApiStorage`` on a database URL, or on an open ``Store``'s engine (one process serving
+    the API and the moderator UI keeps one engine); ``prefix`` namespaces the tables (tests use
+    it). A URL is not migrated until ``create_all``; a ``Store`` is migrated already."""
 
-    def __init__(self, url: str, *, prefix: str = "") -> None:
-        self.url = url
-        self.prefix = prefix
-        kwargs: dict[str, object] = {"future": True}
-        if url.startswith("sqlite"):
-            kwargs["connect_args"] = {"check_same_thread": False, "timeout": 15}
+    def __init__(self, database: str | Store, *, prefix: str = "") -> None:
+        if isinstance(database, Store):
+            self.url, self.engine = database.url, database.engine
         else:
-            kwargs["pool_pre_ping"] = True
-        try:
-            self.engine = sa.create_engine(url, **kwargs)
-        except (SQLAlchemyError, ImportError, ValueError) as exc:
-            raise InvalidInput(f"database_url {url!r} is not usable: {exc}") from exc
-        if url.startswith("sqlite") and ":memory:" not in url:
-            sa.event.listen(self.engine, "connect", _sqlite_wal)
-        from civility.store._models import API_KEYS, FEEDBACK, RATE_BUCKETS, STORED_COMMENTS
-
-        tables = (API_KEYS, FEEDBACK, STORED_COMMENTS, RATE_BUCKETS)
+            self.url, self.engine = database, connect(database)
+        self.prefix = prefix
+        feedback = cast(sa.Table, CalibrationFeedback.__table__)
+        tables = (API_KEYS, feedback, STORED_COMMENTS, RATE_BUCKETS)
         if prefix:  # a namespace of their own, outside the migrated schema
             md = sa.MetaData()
             self.keys, self.feedback, self.comments, self.buckets = (
-                t.to_metadata(md, name=prefix + t.name) for t in tables
+                _unconstrained_copy(t, md, prefix + t.name) for t in tables
             )
         else:
             md = API_KEYS.metadata
@@ -123,42 +119,47 @@ class SqlStorage:
     def create_all(self) -> SqlStorage:
         """Bring the tables to the current schema: ``alembic upgrade head`` (the store's
         migrations; prefixed tables are created directly); returns ``self``."""
-        from civility.store._store import migrate
-
         if self.prefix:
-            self._run(lambda: self.metadata.create_all(self.engine, tables=self._tables))
+            unavailable(lambda: self.metadata.create_all(self.engine, tables=self._tables))
         else:
-            self._run(lambda: migrate(self.engine))
+            unavailable(lambda: migrate(self.engine))
         return self
 
     def drop_all(self) -> None:
-        """Drop the server's tables (tests use it)."""
-        self._run(lambda: self.metadata.drop_all(self.engine, tables=self._tables))
+        """Drop the prefixed tables (tests use it)."""
+        if self.prefix:
+            unavailable(lambda: self.metadata.drop_all(self.engine, tables=self._tables))
         self.engine.dispose()
 
     @property
     def _tables(self) -> list[sa.Table]:
         return [self.keys, self.feedback, self.comments, self.buckets]
 
-    def _run(self, fn: Callable[[], T]) -> T:
-        try:
-            return fn()
-        except IntegrityError:
-            raise
-        except SQLAlchemyError as exc:
-            raise StorageError(
-                f"Store error: {type(exc).__name__}: {exc.args[0] if exc.args else exc}"
-            ) from exc
+    def _read(self, query: sa.Select[*tuple[Any, ...]]) -> list[sa.Row[*tuple[Any, ...]]]:
+        def run() -> list[sa.Row[*tuple[Any, ...]]]:
+            with self.engine.connect() as c:
+                return list(c.execute(query).all())
+
+        return unavailable(run)
+
+    def _write(self, stmt: sa.Executable, rows: list[dict[str, Any]] | None = None) -> int:
+        """Run ``stmt`` in a transaction of its own; returns the rows it touched. A constraint
+        that refuses it raises ``IntegrityError``, other failures an unavailable ``StoreError``."""
+
+        def run() -> int:
+            with self.engine.begin() as c:
+                return int(c.execute(stmt, rows).rowcount or 0)
+
+        return unavailable(run)
 
     def create_key(self, name: str) -> str:
         name = name.strip()
         if not name or len(name) > 200:
             raise InvalidInput(f"Key name must be 1 to 200 characters. Got {name!r}.")
         key = KEY_PREFIX + secrets.token_urlsafe(30)
-        row = {"name": name, "key_hash": hash_key(key), "hint": key[:8], "created_at": _now()}
+        row = {"name": name, "key_hash": hash_key(key), "hint": key[:8], "created_at": utcnow()}
         try:
-            with self.engine.begin() as c:
-                self._run(lambda: c.execute(self.keys.insert().values(**row)))
+            self._write(self.keys.insert().values(**row))
         except IntegrityError:
             raise InvalidInput(f"A key named {name!r} already exists.") from None
         return key
@@ -168,53 +169,48 @@ class SqlStorage:
         q = sa.select(self.keys.c.name).where(
             self.keys.c.key_hash == hash_key(key), self.keys.c.revoked_at.is_(None)
         )
-        with self.engine.connect() as c:
-            name: str | None = self._run(lambda: c.execute(q).scalar_one_or_none())
-        return name
+        rows = self._read(q)
+        return str(rows[0][0]) if rows else None
 
     def list_keys(self) -> list[ApiKey]:
         q = sa.select(self.keys).order_by(self.keys.c.created_at, self.keys.c.id)
-        with self.engine.connect() as c:
-            rows = self._run(lambda: c.execute(q).all())
-        return [ApiKey(r.name, r.hint, r.created_at, r.revoked_at) for r in rows]
+        return [ApiKey(r.name, r.hint, r.created_at, r.revoked_at) for r in self._read(q)]
 
     def revoke_key(self, name: str) -> None:
         stmt = (
             self.keys.update()
             .where(self.keys.c.name == name, self.keys.c.revoked_at.is_(None))
-            .values(revoked_at=_now())
+            .values(revoked_at=utcnow())
         )
-        with self.engine.begin() as c:
-            result = self._run(lambda: c.execute(stmt))
-        if result.rowcount == 0:
+        if self._write(stmt) == 0:
             raise NotFound(f"No active key named {name!r}.")
 
     def add_feedback(self, community: str, pairs: dict[str, FeedbackPair]) -> None:
-        now = _now()
+        now = utcnow()
         rows = [
             {
                 "community_id": community,
                 "attribute": a,
                 "model_score": p.model_score,
                 "suggested_score": p.suggested_score,
+                "policy_flagged": False,
                 "created_at": now,
             }
             for a, p in pairs.items()
         ]
         if rows:
-            with self.engine.begin() as c:
-                self._run(lambda: c.execute(self.feedback.insert(), rows))
+            self._write(self.feedback.insert(), rows)
 
     def feedback_pairs(self, community: str, attribute: str) -> list[FeedbackPair]:
+        """The pairs clients of ``community`` suggested for ``attribute``, oldest first (the
+        moderators' verdicts, kept in the same table, have no community id)."""
         f = self.feedback
         q = (
             sa.select(f.c.model_score, f.c.suggested_score)
             .where(f.c.community_id == community, f.c.attribute == attribute)
             .order_by(f.c.id)
         )
-        with self.engine.connect() as c:
-            rows = self._run(lambda: c.execute(q).all())
-        return [FeedbackPair(float(r[0]), float(r[1])) for r in rows]
+        return [FeedbackPair(float(r[0]), float(r[1])) for r in self._read(q)]
 
     def save_comment(
         self, key_name: str, community: str, text: str, scores: dict[str, float]
@@ -224,23 +220,17 @@ class SqlStorage:
             "community_id": community,
             "text": text,
             "scores": scores,
-            "created_at": _now(),
+            "created_at": utcnow(),
         }
-        with self.engine.begin() as c:
-            self._run(lambda: c.execute(self.comments.insert().values(**row)))
+        self._write(self.comments.insert().values(**row))
 
     def stored_texts(self) -> list[str]:
-        with self.engine.connect() as c:
-            rows = self._run(lambda: c.execute(sa.select(self.comments.c.text)).all())
-        return [r[0] for r in rows]
+        return [r[0] for r in self._read(sa.select(self.comments.c.text))]
 
     def purge(self, retention_days: int) -> int:
         """Delete stored comments older than ``retention_days``; returns how many went."""
-        cutoff = _now() - timedelta(days=retention_days)
-        stmt = self.comments.delete().where(self.comments.c.created_at < cutoff)
-        with self.engine.begin() as c:
-            result = self._run(lambda: c.execute(stmt))
-        return int(result.rowcount or 0)
+        cutoff = utcnow() - timedelta(days=retention_days)
+        return self._write(self.comments.delete().where(self.comments.c.created_at < cutoff))
 
     def take_token(self, who: str, per_minute: int, now: float | None = None) -> float:
         """Spend one request of ``who`` from a token bucket kept in the database, so that
@@ -253,19 +243,33 @@ class SqlStorage:
         b = self.buckets
         refilled = b.c.tokens + (now - b.c.updated_at) * rate
         available = sa.case((refilled > float(per_minute), float(per_minute)), else_=refilled)
-        spend = b.update().where(b.c.key_name == who, available >= 1.0).values(tokens=available - 1.0, updated_at=now)
-        for _ in range(2):
+        spend = (
+            b.update()
+            .where(b.c.key_name == who, available >= 1.0)
+            .values(tokens=available - 1.0, updated_at=now)
+        )
+        mine = sa.select(b.c.tokens, b.c.updated_at).where(b.c.key_name == who)
+
+        def spend_or_look() -> tuple[bool, sa.Row[*tuple[Any, ...]] | None]:
+            """(spent, else the bucket as it is: None when the key has none yet)."""
             with self.engine.begin() as c:
-                if self._run(lambda: c.execute(spend)).rowcount == 1:
-                    return 0.0
-                row = self._run(lambda: c.execute(sa.select(b.c.tokens, b.c.updated_at).where(b.c.key_name == who)).first())
+                if c.execute(spend).rowcount == 1:
+                    return True, None
+                return False, c.execute(mine).first()
+
+        for _ in range(2):
+            spent, row = unavailable(spend_or_look)
+            if spent:
+                return 0.0
             if row is not None:
                 tokens = min(float(per_minute), row.tokens + (now - row.updated_at) * rate)
                 return float(max(1.0, math.ceil((1.0 - tokens) / rate)))
+            first = b.insert().values(key_name=who, tokens=float(per_minute) - 1.0, updated_at=now)
             try:  # the key's first request: a full bucket, less this one
-                with self.engine.begin() as c:
-                    c.execute(b.insert().values(key_name=who, tokens=float(per_minute) - 1.0, updated_at=now))
+                self._write(first)
                 return 0.0
             except IntegrityError:  # another worker made it first: spend from it
                 continue
-        raise StorageError(f"Store error: the request bucket of {who!r} could not be updated.")
+        raise StoreError(
+            f"Store error: the request bucket of {who!r} could not be updated.", unavailable=True
+        )
