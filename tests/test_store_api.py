@@ -12,8 +12,8 @@ import pytest
 import sqlalchemy as sa
 import store_fixtures
 from alembic import command
+from api_support import InThread
 from store_fixtures import make_thread
-from test_api_support import InThread
 
 from civility.api import FeedbackPair, SqlStorage
 from civility.policy import Policy
