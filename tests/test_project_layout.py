@@ -10,7 +10,21 @@ import civility
 from civility.settings import SETTINGS, Settings
 
 SRC = Path(civility.__file__).parent
-CORE = {"attributes", "text", "model", "scorer", "ingest", "policy", "errors", "thread", "settings"}
+# The layers docs/architecture.md draws: the core, and the doors that offer it.
+CORE = {
+    "attributes",
+    "errors",
+    "highlight",
+    "ingest",
+    "language",
+    "model",
+    "moderate",
+    "policy",
+    "scorer",
+    "settings",
+    "text",
+    "thread",
+}
 DOORS = {"store", "api", "web", "batch", "train", "cli", "report"}
 # Which doors a door may import, as DESIGN.md's layout table says.
 ALLOWED_DOORS = {
@@ -29,17 +43,56 @@ def _top(module_path: Path) -> str:
     return rel.parts[0]
 
 
-def _imports(path: Path) -> set[str]:
+def _imported_modules(path: Path) -> set[str]:
+    """Every ``civility`` module ``path`` imports, dotted, at any depth of the file:
+    ``import civility.x``, ``from civility.x import y`` and ``from civility import x`` (which
+    names the module ``civility.x`` when x is one)."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
     found: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("civility."):
-            found.add(node.module.split(".")[1])
+        if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            if node.module == "civility":
+                found.update(f"civility.{alias.name}" for alias in node.names)
+            elif node.module.startswith("civility."):
+                found.add(node.module)
         elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.name.startswith("civility."):
-                    found.add(alias.name.split(".")[1])
+            found.update(a.name for a in node.names if a.name.startswith("civility."))
     return found
+
+
+def _imports(path: Path) -> set[str]:
+    """The top-level parts of civility that ``path`` imports (``store``, ``scorer``, ...)."""
+    return {name.split(".")[1] for name in _imported_modules(path)}
+
+
+def test_the_layout_test_sees_every_form_of_import(tmp_path: Path) -> None:
+    module = tmp_path / "m.py"
+    module.write_text(
+        "import civility.api\nfrom civility.store import Store\nfrom civility import report\n"
+        "def f():\n    from civility.batch._local import run_local\n",
+        encoding="utf-8",
+    )
+    assert _imports(module) == {"api", "store", "report", "batch"}
+
+
+def test_every_part_of_the_package_is_placed_in_a_layer() -> None:
+    parts = {_top(p) for p in SRC.rglob("*.py")} - {"__init__"}
+    assert parts - CORE - DOORS == set()
+
+
+def test_outside_a_package_only_its_public_names_are_imported() -> None:
+    offenders = []
+    for path in SRC.rglob("*.py"):
+        for name in _imported_modules(path):
+            parts = name.split(".")
+            private = next((k for k, part in enumerate(parts) if part.startswith("_")), None)
+            if private is None:
+                continue
+            owner = ".".join(parts[:private])  # the package whose private module this is
+            inside = path.is_relative_to(SRC.joinpath(*parts[1:private]))
+            if not inside:
+                offenders.append(f"{path.relative_to(SRC)} imports {name} (private to {owner})")
+    assert offenders == []
 
 
 def test_public_surface_is_a_short_sorted_list() -> None:
