@@ -44,7 +44,9 @@ def fit_baseline(frame: pd.DataFrame, attributes: Sequence[str] = NAMES) -> ev.P
     """The classic recipe, as a new user would try it."""
     frame = frame[frame["corpus"] != "civility_templates"]
     word = TfidfVectorizer(ngram_range=(1, 2), min_df=2, max_features=200_000, sublinear_tf=True)
-    char = TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), min_df=3, max_features=200_000, sublinear_tf=True)
+    char = TfidfVectorizer(
+        analyzer="char_wb", ngram_range=(2, 5), min_df=3, max_features=200_000, sublinear_tf=True
+    )
     texts = list(frame["text"])
     x = sp.hstack([word.fit_transform(texts), char.fit_transform(texts)], format="csr")
     heads: dict[int, LogisticRegression] = {}
@@ -52,9 +54,9 @@ def fit_baseline(frame: pd.DataFrame, attributes: Sequence[str] = NAMES) -> ev.P
         y = frame[name].to_numpy(dtype=float)
         known = ~np.isnan(y)
         if known.sum() and len(np.unique(y[known] > 0.5)) == 2:
-            heads[NAMES.index(name)] = LogisticRegression(C=4.0, solver="liblinear", max_iter=1000).fit(
-                x[known], y[known] > 0.5
-            )
+            heads[NAMES.index(name)] = LogisticRegression(
+                C=4.0, solver="liblinear", max_iter=1000
+            ).fit(x[known], y[known] > 0.5)
 
     def run(texts: Sequence[str]) -> np.ndarray[Any, Any]:
         xt = sp.hstack([word.transform(texts), char.transform(texts)], format="csr")
@@ -77,7 +79,9 @@ def profanity_check(texts: Sequence[str]) -> np.ndarray[Any, Any]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=Path.cwd().parent / "shared" / "data")
-    parser.add_argument("--quick", action="store_true", help="subsample each corpus to 1,500 rows (smoke run)")
+    parser.add_argument(
+        "--quick", action="store_true", help="subsample each corpus to 1,500 rows (smoke run)"
+    )
     args = parser.parse_args(argv)
     started = time.perf_counter()
     print(f"machine: {os.cpu_count()} CPUs; data: {args.data}")
@@ -86,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         # pandas 3's groupby().apply() drops the grouping column, so sample each corpus apart.
         frame = pd.concat(
-            [g.sample(min(len(g), 1500), random_state=0) for _, g in frame.groupby("corpus")], ignore_index=True
+            [g.sample(min(len(g), 1500), random_state=0) for _, g in frame.groupby("corpus")],
+            ignore_index=True,
         )
     train = frame[frame["split"] == "train"]
 
@@ -108,7 +113,9 @@ def main(argv: list[str] | None = None) -> int:
             "in_domain": ev.in_domain(frame, predict),
             "loco": ev.leave_one_corpus_out(frame, fits[name]),
             "impermium": ev.impermium(args.data, predict),
-            "hatecheck": ev.hatecheck(args.data, predict, "TOXICITY" if name != "civility" else "IDENTITY_ATTACK"),
+            "hatecheck": ev.hatecheck(
+                args.data, predict, "TOXICITY" if name != "civility" else "IDENTITY_ATTACK"
+            ),
             "bias": ev.bias(predict),
             "news_suite": evaluate_suite(PredictScorer(predict), cases),
         }
@@ -125,10 +132,16 @@ def main(argv: list[str] | None = None) -> int:
     line("", names)
     print("in-domain ROC AUC (valid split, mean over corpora)")
     for attr in NAMES:
-        line(f"  {attr}", [f"{rows[n]['in_domain']['mean'].get(attr, float('nan')):.4f}" for n in names])
+        line(
+            f"  {attr}",
+            [f"{rows[n]['in_domain']['mean'].get(attr, float('nan')):.4f}" for n in names],
+        )
     print("leave-one-corpus-out TOXICITY ROC AUC")
     for corpus in rows["civility"]["loco"]["per_corpus"]:
-        line(f"  {corpus}", [f"{rows[n]['loco']['per_corpus'].get(corpus, float('nan')):.4f}" for n in names])
+        line(
+            f"  {corpus}",
+            [f"{rows[n]['loco']['per_corpus'].get(corpus, float('nan')):.4f}" for n in names],
+        )
     line("  mean", [f"{rows[n]['loco']['mean']:.4f}" for n in names])
     diff = rows["civility"]["loco"]["mean"] - rows["baseline"]["loco"]["mean"]
     print(f"  civility - baseline: {diff:+.4f}")
@@ -138,15 +151,32 @@ def main(argv: list[str] | None = None) -> int:
     print("HateCheck accuracy (civility: IDENTITY_ATTACK >= 0.5; others: their toxicity >= 0.5)")
     line("  overall", [f"{rows[n]['hatecheck']['overall']:.4f}" for n in names])
     for func in rows["civility"]["hatecheck"]["per_functionality"]:
-        line(f"  {func}", [f"{rows[n]['hatecheck']['per_functionality'][func]['accuracy']:.4f}" for n in names])
+        line(
+            f"  {func}",
+            [f"{rows[n]['hatecheck']['per_functionality'][func]['accuracy']:.4f}" for n in names],
+        )
     print("identity bias on the templated set (TOXICITY)")
     line("  final metric", [f"{rows[n]['bias']['final_metric']:.4f}" for n in names])
-    line("  worst BPSN AUC", [f"{rows[n]['bias']['worst_bpsn']['auc']:.4f} {rows[n]['bias']['worst_bpsn']['term'][:6]}" for n in names])
-    print("news-comment suite accuracy (the default policy's thresholds on each system's probabilities)")
+    line(
+        "  worst BPSN AUC",
+        [
+            f"{rows[n]['bias']['worst_bpsn']['auc']:.4f} {rows[n]['bias']['worst_bpsn']['term'][:6]}"
+            for n in names
+        ],
+    )
+    print(
+        "news-comment suite accuracy (the default policy's thresholds on each system's probabilities)"
+    )
     line("  overall", [f"{rows[n]['news_suite']['overall']:.4f}" for n in names])
-    line("  mean over functionalities", [f"{rows[n]['news_suite']['mean_functionality']:.4f}" for n in names])
+    line(
+        "  mean over functionalities",
+        [f"{rows[n]['news_suite']['mean_functionality']:.4f}" for n in names],
+    )
     for func in sorted(rows["civility"]["news_suite"]["per_functionality"]):
-        line(f"  {func}", [f"{rows[n]['news_suite']['per_functionality'][func]['accuracy']:.4f}" for n in names])
+        line(
+            f"  {func}",
+            [f"{rows[n]['news_suite']['per_functionality'][func]['accuracy']:.4f}" for n in names],
+        )
     spans = cross_validate_spans(args.data, folds=5, seed=0)
     folds = ", ".join(f"{r['f1']:.4f}" for r in spans["folds"])
     print(

@@ -28,7 +28,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--n", type=int, default=300)
     args = parser.parse_args()
-    texts = pd.read_parquet(DATA / "semeval2021_toxic_spans.parquet")["text"].astype(str).head(args.n).tolist()
+    texts = (
+        pd.read_parquet(DATA / "semeval2021_toxic_spans.parquet")["text"]
+        .astype(str)
+        .head(args.n)
+        .tolist()
+    )
     tagged = Scorer().load()
     occlusion = Scorer().load()
     occlusion.tagger_ = None

@@ -20,13 +20,21 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-SOURCES = ("civil_comments_spans", "semeval2021_toxic_spans", "impermium2012_insults", "wikipedia_toxicity_sample", "stormfront2018_sentences")
+SOURCES = (
+    "civil_comments_spans",
+    "semeval2021_toxic_spans",
+    "impermium2012_insults",
+    "wikipedia_toxicity_sample",
+    "stormfront2018_sentences",
+)
 
 
 def comments(data: Path, n: int) -> list[str]:
     texts: list[str] = []
     for name in SOURCES:
-        texts.extend(pd.read_parquet(data / f"{name}.parquet", columns=["text"])["text"].astype(str))
+        texts.extend(
+            pd.read_parquet(data / f"{name}.parquet", columns=["text"])["text"].astype(str)
+        )
     return [texts[i % len(texts)] for i in range(n)]
 
 
@@ -43,7 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     from civility.scorer import Scorer
 
     texts = comments(args.data, args.n)
-    print(f"{len(texts):,} comments, mean {sum(map(len, texts)) / len(texts):.0f} characters, one core")
+    print(
+        f"{len(texts):,} comments, mean {sum(map(len, texts)) / len(texts):.0f} characters, one core"
+    )
     scorer = Scorer().load()
     scorer.score(texts[:100])
     predict_prob(texts[:100])  # warm both up
@@ -72,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"alt-profanity-check predict_prob (1 attribute): {theirs:10,.0f} comments/s")
     print(f"civility Scorer.score (8 attributes, no spans): {ours:10,.0f} comments/s")
     print(f"ratio civility / profanity-check:               {ours / theirs:10.3f}")
-    print(f"  civility again, every word seen before:       {again:10,.0f} comments/s (ratio {again / theirs:.3f})")
+    print(
+        f"  civility again, every word seen before:       {again:10,.0f} comments/s (ratio {again / theirs:.3f})"
+    )
     print(f"  civility normalisation alone:                 {normalise_rate:10,.0f} comments/s")
     print(f"  civility features + 8 heads alone:            {model_rate:10,.0f} comments/s")
     print(f"peak RSS: {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB")

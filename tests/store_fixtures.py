@@ -115,4 +115,3 @@ def write_jsonl(path: Path, thread: Thread) -> Path:
                 + "\n"
             )
     return path
-

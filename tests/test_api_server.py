@@ -33,7 +33,9 @@ class Server(InThread):
         self.env = {"CIVILITY_DATABASE_URL": settings.database_url}
         self.log = tmp / "server.log"
         self._handler = logging.FileHandler(self.log, encoding="utf-8")
-        self._handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        self._handler.setFormatter(
+            logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s")
+        )
         super().__init__(settings, SqlStorage(settings.database_url).create_all())
 
     def cli(self, *args: str) -> Done:
@@ -505,9 +507,7 @@ def test_feedback_needs_a_valid_suggested_score(client: httpx.Client) -> None:
 # ---------------------------------------------------------------- privacy
 
 
-def test_do_not_store_leaves_no_trace_in_store_or_log(
-    server: Server, client: httpx.Client
-) -> None:
+def test_do_not_store_leaves_no_trace_in_store_or_log(server: Server, client: httpx.Client) -> None:
     kept, secret = "kept-marker-7f3a you fool", "secret-marker-91c2 you fool"
     assert analyze(client, analyze_body(kept)).status_code == 200
     assert (
@@ -608,9 +608,7 @@ def test_discovery_document_matches_perspectives_names(server: Server) -> None:
     assert httpx.get(server.base + "/$discovery/rest", params={"version": "v9"}).status_code == 404
 
 
-def test_metrics_count_requests_latency_and_scores(
-    server: Server, client: httpx.Client
-) -> None:
+def test_metrics_count_requests_latency_and_scores(server: Server, client: httpx.Client) -> None:
     analyze(client, analyze_body("hello"))
     text = httpx.get(server.base + "/metrics").text
     assert re.search(

@@ -17,9 +17,14 @@ def test_few_pairs_nudge_and_many_pairs_dominate() -> None:
     assert Correction([FeedbackPair(0.6, 0.1)] * 20)(0.6) < 0.6
 
 
-@pytest.mark.parametrize("pairs", [[FeedbackPair(0.2, 0.8), FeedbackPair(0.7, 0.1)],
-                                   [FeedbackPair(x / 10, 1 - x / 10) for x in range(11)]],
-                         ids=["two-crossing", "reversed"])
+@pytest.mark.parametrize(
+    "pairs",
+    [
+        [FeedbackPair(0.2, 0.8), FeedbackPair(0.7, 0.1)],
+        [FeedbackPair(x / 10, 1 - x / 10) for x in range(11)],
+    ],
+    ids=["two-crossing", "reversed"],
+)
 def test_corrections_stay_monotone_maps_of_the_unit_interval(pairs: list[FeedbackPair]) -> None:
     correction = Correction(pairs)
     values = [correction(x / 100) for x in range(101)]

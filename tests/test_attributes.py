@@ -8,8 +8,14 @@ from civility.errors import InvalidInput, UnknownAttribute
 
 def test_all_eight_perspective_attributes_are_registered_with_descriptions() -> None:
     assert attributes.NAMES == (
-        "TOXICITY", "SEVERE_TOXICITY", "IDENTITY_ATTACK", "INSULT",
-        "PROFANITY", "THREAT", "SEXUALLY_EXPLICIT", "SPAM",
+        "TOXICITY",
+        "SEVERE_TOXICITY",
+        "IDENTITY_ATTACK",
+        "INSULT",
+        "PROFANITY",
+        "THREAT",
+        "SEXUALLY_EXPLICIT",
+        "SPAM",
     )
     assert all(a.description.endswith(".") for a in attributes.ATTRIBUTES)
     assert [a.name for a in attributes.ATTRIBUTES if a.experimental] == ["SPAM"]

@@ -333,7 +333,9 @@ def test_corrupt_parquet_page_is_one_line_exit_2_and_nothing_written(tmp_path: P
 
 def test_corrupt_input_leaves_another_inputs_resume_state_alone(tmp_path: Path) -> None:
     out = tmp_path / "out.parquet"
-    good = _write_jsonl(tmp_path / "good.jsonl", [{"id": i, "text": t} for i, t in enumerate(TEXTS)])
+    good = _write_jsonl(
+        tmp_path / "good.jsonl", [{"id": i, "text": t} for i, t in enumerate(TEXTS)]
+    )
     parts = tmp_path / "out.parquet.parts"
     parts.mkdir()  # as a run of good.jsonl interrupted after its first chunk leaves it
     (parts / "manifest.json").write_text(json.dumps({"input": str(good)}), encoding="utf-8")

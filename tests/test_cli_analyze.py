@@ -45,14 +45,24 @@ def test_analyze_json_has_article_comments_scores_spans_and_decisions(analysis: 
     assert len(analysis["article"]["paragraphs"]) == 7
     assert analysis["comments"][0]["author"] == "John Mason"
     scored = [c for c in analysis["comments"] if c["text"]]
-    assert all(set(c["scores"]) == {
-        "TOXICITY", "SEVERE_TOXICITY", "IDENTITY_ATTACK", "INSULT",
-        "PROFANITY", "THREAT", "SEXUALLY_EXPLICIT", "SPAM",
-    } for c in scored)
+    assert all(
+        set(c["scores"])
+        == {
+            "TOXICITY",
+            "SEVERE_TOXICITY",
+            "IDENTITY_ATTACK",
+            "INSULT",
+            "PROFANITY",
+            "THREAT",
+            "SEXUALLY_EXPLICIT",
+            "SPAM",
+        }
+        for c in scored
+    )
     for c in scored:
         for spans in c.get("spans", {}).values():
             for s in spans:
-                assert c["text"][s["begin"]:s["end"]] == s["text"]
+                assert c["text"][s["begin"] : s["end"]] == s["text"]
     counts = analysis["summary"]
     assert counts["approve"] + counts["hold"] + counts["reject"] == len(analysis["comments"])
 
@@ -63,7 +73,9 @@ def test_the_assassination_incitement_is_rejected_for_threat(analysis: dict) -> 
     assert "THREAT" in [r["attribute"] for r in c["decision"]["reasons"]]
 
 
-@pytest.mark.parametrize("opening", ["very well yes. R U coming", "ok pro, i do that after traveling"])
+@pytest.mark.parametrize(
+    "opening", ["very well yes. R U coming", "ok pro, i do that after traveling"]
+)
 def test_the_boars_and_grapes_conversation_is_approved(analysis: dict, opening: str) -> None:  # type: ignore[type-arg]
     assert _comment(analysis, opening)["decision"]["action"] == "approve"
 
@@ -79,13 +91,16 @@ def test_analyze_prints_a_table_and_a_thread_summary() -> None:
     assert done.returncode == 0, done.stderr
     assert "John Mason" in done.stdout and "Russia is in Syria to destroy ISIS" in done.stdout
     last = done.stdout.strip().splitlines()[-1]
-    assert re.fullmatch(r"28 comments: \d+ approved, \d+ held, \d+ rejected; worst: [A-Z_]+ [01]\.\d\d by .+ \(c\d+\)", last), last
+    assert re.fullmatch(
+        r"28 comments: \d+ approved, \d+ held, \d+ rejected; worst: [A-Z_]+ [01]\.\d\d by .+ \(c\d+\)",
+        last,
+    ), last
 
 
 def test_analyze_writes_a_self_contained_html_report(analysis: dict, report: Path) -> None:  # type: ignore[type-arg]
     html = report.read_text(encoding="utf-8")
     assert "<svg" in html and "<mark" in html
-    assert "src=\"http" not in html and "href=\"http" not in html
+    assert 'src="http' not in html and 'href="http' not in html
     assert "Promitheas Apollonious" in html
 
 
@@ -116,11 +131,19 @@ def test_bad_pages_give_one_line_errors_and_exit_code_2(
 
 def test_a_missing_policy_file_is_an_error_not_a_traceback(tmp_path: Path) -> None:
     done = civility("analyze", str(EXAMPLE), "--policy", str(tmp_path / "p.toml"))
-    assert (done.returncode, done.stderr.strip()) == (2, f"Error: Policy file not found: {tmp_path / 'p.toml'}")
+    assert (done.returncode, done.stderr.strip()) == (
+        2,
+        f"Error: Policy file not found: {tmp_path / 'p.toml'}",
+    )
 
 
 def test_score_reads_texts_or_jsonl_from_stdin() -> None:
-    done = civility("score", "-", "--json", stdin='{"text": "You are a complete idiot."}\n{"text": "Lovely weather."}\n')
+    done = civility(
+        "score",
+        "-",
+        "--json",
+        stdin='{"text": "You are a complete idiot."}\n{"text": "Lovely weather."}\n',
+    )
     assert done.returncode == 0, done.stderr
     rows = [json.loads(line) for line in done.stdout.splitlines()]
     assert [r["text"] for r in rows] == ["You are a complete idiot.", "Lovely weather."]
@@ -129,7 +152,10 @@ def test_score_reads_texts_or_jsonl_from_stdin() -> None:
 
 def test_score_with_empty_stdin_is_an_error() -> None:
     done = civility("score", "-", stdin="\n\n")
-    assert (done.returncode, done.stderr.strip()) == (2, "Error: Nothing to score: the text is empty.")
+    assert (done.returncode, done.stderr.strip()) == (
+        2,
+        "Error: Nothing to score: the text is empty.",
+    )
 
 
 def test_score_with_a_truncated_jsonl_line_names_it() -> None:
@@ -152,7 +178,11 @@ def test_analyze_holds_a_comment_in_another_language_with_the_reason(tmp_path: P
     page = tmp_path / "comments.jsonl"
     rows = [
         {"id": "1", "author": "Ann", "text": "Thanks for the clear write-up, this helped."},
-        {"id": "2", "author": "Eva", "text": "Esto es una vergüenza, el gobierno miente siempre y nadie dice nada."},
+        {
+            "id": "2",
+            "author": "Eva",
+            "text": "Esto es una vergüenza, el gobierno miente siempre y nadie dice nada.",
+        },
     ]
     page.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
     done = civility("analyze", str(page), "--json")
@@ -168,16 +198,28 @@ def test_analyze_holds_a_comment_in_another_language_with_the_reason(tmp_path: P
 @pytest.mark.slow
 def test_the_installed_command_runs_as_a_process(tmp_path: Path) -> None:
     # One smoke test of the real entry point in a process of its own, in a clean environment.
-    env = {"PATH": "/usr/bin:/bin", "COLUMNS": "160", "HOME": str(ROOT), "PYTHONPATH": str(ROOT / "src")}
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "COLUMNS": "160",
+        "HOME": str(ROOT),
+        "PYTHONPATH": str(ROOT / "src"),
+    }
     missing = tmp_path / "page.txt"
     done = subprocess.run(
         [sys.executable, "-m", "civility.cli", "analyze", str(missing)],
-        capture_output=True, text=True, timeout=300, env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert (done.returncode, done.stderr.strip()) == (2, f"Error: File not found: {missing}")
     done = subprocess.run(
         [sys.executable, "-m", "civility.cli", "score", "-", "--json"],
-        input="You are a complete idiot.\n", capture_output=True, text=True, timeout=300, env=env,
+        input="You are a complete idiot.\n",
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["scores"]["INSULT"] > 0.5

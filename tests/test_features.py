@@ -49,11 +49,23 @@ def _same(a: sp.spmatrix, b: sp.spmatrix) -> bool:
 
 SUPPORTED = [
     {"analyzer": "char_wb", "ngram_range": (2, 5), "lowercase": False, "sublinear_tf": True},
-    {"analyzer": "word", "ngram_range": (1, 2), "lowercase": False, "sublinear_tf": True,
-     "token_pattern": r"\S+", "dtype": "float32"},
+    {
+        "analyzer": "word",
+        "ngram_range": (1, 2),
+        "lowercase": False,
+        "sublinear_tf": True,
+        "token_pattern": r"\S+",
+        "dtype": "float32",
+    },
     {"analyzer": "char_wb", "ngram_range": (1, 3), "lowercase": False, "sublinear_tf": False},
     {"analyzer": "word", "ngram_range": (2, 2), "lowercase": False, "token_pattern": r"\S+"},
-    {"analyzer": "word", "ngram_range": (1, 1), "lowercase": False, "token_pattern": r"\S+", "norm": None},
+    {
+        "analyzer": "word",
+        "ngram_range": (1, 1),
+        "lowercase": False,
+        "token_pattern": r"\S+",
+        "norm": None,
+    },
 ]
 
 
@@ -105,10 +117,26 @@ MODEL_TEXTS = [
 
 def _model(preprocess: str | None) -> tuple[list[FeatureBlock | LexiconBlock], str | None]:
     blocks: list[FeatureBlock | LexiconBlock] = [
-        FeatureBlock("word", {"analyzer": "word", "ngram_range": (1, 2), "lowercase": False,
-                              "token_pattern": r"\S+", "sublinear_tf": True, "dtype": "float32"}),
-        FeatureBlock("char", {"analyzer": "char_wb", "ngram_range": (2, 5), "lowercase": False,
-                              "sublinear_tf": True}),
+        FeatureBlock(
+            "word",
+            {
+                "analyzer": "word",
+                "ngram_range": (1, 2),
+                "lowercase": False,
+                "token_pattern": r"\S+",
+                "sublinear_tf": True,
+                "dtype": "float32",
+            },
+        ),
+        FeatureBlock(
+            "char",
+            {
+                "analyzer": "char_wb",
+                "ngram_range": (2, 5),
+                "lowercase": False,
+                "sublinear_tf": True,
+            },
+        ),
         LexiconBlock(scale=0.5),
     ]
     block_features(blocks, MODEL_TRAIN, preprocess=preprocess, fit=True)
@@ -140,7 +168,10 @@ def test_the_word_table_is_bounded_and_refills(monkeypatch: pytest.MonkeyPatch) 
 
 
 def test_models_with_other_blocks_are_counted_by_the_blocks() -> None:
-    trigrams = FeatureBlock("w3", {"analyzer": "word", "ngram_range": (1, 3), "lowercase": False, "token_pattern": r"\S+"})
+    trigrams = FeatureBlock(
+        "w3",
+        {"analyzer": "word", "ngram_range": (1, 3), "lowercase": False, "token_pattern": r"\S+"},
+    )
     lowering = FeatureBlock("low", {"analyzer": "char_wb", "lowercase": True})
     chars = FeatureBlock("char", {"analyzer": "char", "lowercase": False})
     for block in (trigrams, lowering, chars):
@@ -165,7 +196,9 @@ def _reference_features(text: str) -> list[float]:
     for name, words in lx._COUNTED:
         count[name] = sum(t in words for t in tokens)
     count["digits"] = len(re.findall(r"\d{5,}", text))
-    count["targeted_insult"] = _near(tokens, lx.SECOND_PERSON, lx.INSULTING | lx.PROFANE | lx.SLURS, 3)
+    count["targeted_insult"] = _near(
+        tokens, lx.SECOND_PERSON, lx.INSULTING | lx.PROFANE | lx.SLURS, 3
+    )
     for j, t in enumerate(tokens):
         if t in lx.THREAT_VERBS and any(w in lx.THREAT_AGENTS for w in tokens[max(0, j - 5) : j]):
             count["threat_pattern"] += 1
@@ -180,11 +213,26 @@ def _reference_features(text: str) -> list[float]:
 
 def test_lexicon_batch_features_follow_their_definition() -> None:
     rng = np.random.default_rng(7)
-    vocabulary = sorted({w for group in (lexicon.IDENTITY, lexicon.THREAT_VERBS, lexicon.THREAT_AGENTS,
-                                         lexicon.SECOND_PERSON, lexicon.INSULTING, lexicon.SLURS,
-                                         lexicon.PROFANE, lexicon.SEXUAL, lexicon.HATE_VERBS,
-                                         lexicon.DEHUMANISING, lexicon.SPAM_WORDS)
-                         for w in sorted(group)[:6]} | {"the", "a", "xxurl", "123456", "1234567890", "x", "12345x67890"})
+    vocabulary = sorted(
+        {
+            w
+            for group in (
+                lexicon.IDENTITY,
+                lexicon.THREAT_VERBS,
+                lexicon.THREAT_AGENTS,
+                lexicon.SECOND_PERSON,
+                lexicon.INSULTING,
+                lexicon.SLURS,
+                lexicon.PROFANE,
+                lexicon.SEXUAL,
+                lexicon.HATE_VERBS,
+                lexicon.DEHUMANISING,
+                lexicon.SPAM_WORDS,
+            )
+            for w in sorted(group)[:6]
+        }
+        | {"the", "a", "xxurl", "123456", "1234567890", "x", "12345x67890"}
+    )
     texts = [" ".join(rng.choice(vocabulary, size=int(rng.integers(0, 14)))) for _ in range(600)]
     got = lexicon.texts_features(texts)
     assert np.array_equal(got, np.array([_reference_features(t) for t in texts]))
@@ -198,15 +246,22 @@ def test_a_model_that_has_scored_still_pickles() -> None:
     import pickle
 
     blocks, preprocess = _model("ngram_view")
-    model = LinearModel(("TOXICITY",), blocks, np.linspace(-1, 1, sum(b.size for b in blocks))[:, None], np.zeros(1),
-                        metadata={"preprocess": preprocess})
+    model = LinearModel(
+        ("TOXICITY",),
+        blocks,
+        np.linspace(-1, 1, sum(b.size for b in blocks))[:, None],
+        np.zeros(1),
+        metadata={"preprocess": preprocess},
+    )
     before = model.predict_proba(MODEL_TEXTS)
     assert model._counter is not None
     copy = pickle.loads(pickle.dumps(model))
     assert np.array_equal(copy.predict_proba(MODEL_TEXTS), before)
 
 
-def test_threads_scoring_at_once_get_the_features_of_one_at_a_time(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_threads_scoring_at_once_get_the_features_of_one_at_a_time(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # The server scores from a thread pool; the word table is shared and locked (a small
     # table, so that it also starts again while other threads count).
     from concurrent.futures import ThreadPoolExecutor
@@ -222,9 +277,20 @@ def test_threads_scoring_at_once_get_the_features_of_one_at_a_time(monkeypatch: 
 
 
 def test_two_word_blocks_keep_their_own_bigram_columns() -> None:
-    first = FeatureBlock("w1", {"analyzer": "word", "ngram_range": (1, 2), "lowercase": False, "token_pattern": r"\S+"})
-    second = FeatureBlock("w2", {"analyzer": "word", "ngram_range": (2, 2), "lowercase": False,
-                                 "token_pattern": r"\S+", "max_features": 7})
+    first = FeatureBlock(
+        "w1",
+        {"analyzer": "word", "ngram_range": (1, 2), "lowercase": False, "token_pattern": r"\S+"},
+    )
+    second = FeatureBlock(
+        "w2",
+        {
+            "analyzer": "word",
+            "ngram_range": (2, 2),
+            "lowercase": False,
+            "token_pattern": r"\S+",
+            "max_features": 7,
+        },
+    )
     first.fit(TRAIN)
     second.fit(MODEL_TRAIN)
     blocks: list[FeatureBlock | LexiconBlock] = [first, second]

@@ -20,8 +20,9 @@ EXAMPLE = Path(__file__).parent.parent / "examples" / "southfront-syria-comments
 
 def test_users_create_reads_the_password_from_stdin_and_makes_an_admin(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'c.db'}"
-    result = CliRunner().invoke(app, ["users", "create", "ada", "--admin", "--db", url],
-                                input="correct horse battery\n")
+    result = CliRunner().invoke(
+        app, ["users", "create", "ada", "--admin", "--db", url], input="correct horse battery\n"
+    )
     assert result.exit_code == 0, result.output
     assert "Created admin 'ada'." in result.output
     store = Store.open(url)
@@ -51,7 +52,9 @@ def test_importing_the_example_page_twice_adds_nothing(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_serve_with_an_unusable_database_stops_with_one_line_before_listening(tmp_path: Path) -> None:
+def test_serve_with_an_unusable_database_stops_with_one_line_before_listening(
+    tmp_path: Path,
+) -> None:
     missing = tmp_path / "no-such-dir" / "c.db"
     cmd = [sys.executable, "-m", "civility.cli", "serve", "--port", "0", "--workers", "2"]
     env = {"PATH": "/usr/bin:/bin", "CIVILITY_DATABASE_URL": f"sqlite:///{missing}"}

@@ -54,7 +54,9 @@ def test_comments_without_ids_are_keyed_by_content() -> None:
     assert comment_key(Comment(id="c7", author=None, text="t")) == "c7"
 
 
-def test_idless_duplicates_in_one_file_are_both_kept_and_reimport_adds_nothing(store: Store) -> None:
+def test_idless_duplicates_in_one_file_are_both_kept_and_reimport_adds_nothing(
+    store: Store,
+) -> None:
     # The page shows two comments (a double post, or two "+1"): a moderator sees both.
     dup = Comment(id="", author="x", text="posted twice by accident")
     result = import_thread(store, Thread(None, (dup, dup)), site="s", key="k", scorer=SCORER)
@@ -132,7 +134,10 @@ def test_a_comment_in_a_language_the_model_cannot_read_is_held_unscored_with_the
         login = c.get("/login").text
         token = re.search(r'name="csrf_token" value="([^"]+)"', login)
         assert token is not None
-        c.post("/login", data={"username": "mo", "password": "mo-password", "csrf_token": token.group(1)})
+        c.post(
+            "/login",
+            data={"username": "mo", "password": "mo-password", "csrf_token": token.group(1)},
+        )
         page = c.get("/queue")
         assert page.status_code == 200
         assert "language es not supported" in page.text

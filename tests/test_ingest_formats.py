@@ -49,7 +49,9 @@ def test_csv_with_the_documented_columns(tmp_path: Path) -> None:
 def test_a_csv_without_a_text_column_says_which_columns_it_needs(tmp_path: Path) -> None:
     path = tmp_path / "c.csv"
     path.write_text("id,body\n1,hello\n", encoding="utf-8")
-    with pytest.raises(InvalidInput, match="CSV header lacks text; expected columns id, author, text"):
+    with pytest.raises(
+        InvalidInput, match="CSV header lacks text; expected columns id, author, text"
+    ):
         read_thread(path)
 
 
@@ -72,7 +74,10 @@ def test_disqus_export_gives_article_and_live_posts_with_parents() -> None:
         ("9001", "Maria Lopez", None),
         ("9002", "Ken R", "9001"),
     ]
-    assert thread.comments[1].text == "Only an idiot would think this helps & you know it.\n\nWaste of money."
+    assert (
+        thread.comments[1].text
+        == "Only an idiot would think this helps & you know it.\n\nWaste of money."
+    )
 
 
 def test_wordpress_export_gives_article_and_approved_comments() -> None:
@@ -124,7 +129,10 @@ def test_the_jsonl_fixture_keeps_authors_replies_and_paragraphs() -> None:
         ("c-1003", None, "c-1002"),
         ("c-1004", "Marta Kowalski", "c-1002"),
     ]
-    assert thread.comments[3].text == "Line 2 of the plan:\n\n“Stops every 400 m” — that's the part I like."
+    assert (
+        thread.comments[3].text
+        == "Line 2 of the plan:\n\n“Stops every 400 m” — that's the part I like."
+    )
     assert thread.comments[0].created_at == "2026-11-20T08:14:03Z"
 
 
@@ -135,7 +143,10 @@ def test_the_csv_fixture_keeps_quoted_multiline_text() -> None:
         ("c-2002", None, "c-2001"),
         ("c-2003", "Tom O'Brien", "c-2002"),
     ]
-    assert thread.comments[2].text == 'Two points:\nfirst, the cost is on page 3;\nsecond, "clear" is fair.'
+    assert (
+        thread.comments[2].text
+        == 'Two points:\nfirst, the cost is on page 3;\nsecond, "clear" is fair.'
+    )
 
 
 def test_a_jsonl_line_separator_inside_a_text_does_not_split_the_record(tmp_path: Path) -> None:
@@ -153,17 +164,35 @@ def test_jsonl_is_recognised_by_content_whatever_the_extension(tmp_path: Path) -
 @pytest.mark.parametrize(
     ("name", "content", "message"),
     [
-        ("c.jsonl", '{"id": 1, "text": "a"}\n{"id": 1, "text": "b"}\n',
-         "c.jsonl, line 2: id '1' repeats an earlier comment's id."),
+        (
+            "c.jsonl",
+            '{"id": 1, "text": "a"}\n{"id": 1, "text": "b"}\n',
+            "c.jsonl, line 2: id '1' repeats an earlier comment's id.",
+        ),
         ("c.jsonl", '{"id": 1, "text": 5}\n', "c.jsonl, line 1: 'text' must be a string. Got int."),
-        ("c.jsonl", '{"id": 1, "text": "a"}\n["not", "an", "object"]\n', "c.jsonl, line 2: expected a JSON object."),
+        (
+            "c.jsonl",
+            '{"id": 1, "text": "a"}\n["not", "an", "object"]\n',
+            "c.jsonl, line 2: expected a JSON object.",
+        ),
         ("c.jsonl", '{"text": "no id"}\n', "c.jsonl, line 1: 'id' is missing."),
-        ("c.csv", 'id,text\n1,"never closed\n', "c.csv, line 2: malformed CSV (unexpected end of data)."),
+        (
+            "c.csv",
+            'id,text\n1,"never closed\n',
+            "c.csv, line 2: malformed CSV (unexpected end of data).",
+        ),
         ("c.csv", "id,text\n1,a\n1,b\n", "c.csv, line 3: id '1' repeats an earlier comment's id."),
         ("c.csv", "id,text\n1,a,extra\n", "c.csv, line 2: expected 2 fields."),
     ],
-    ids=["jsonl-repeated-id", "jsonl-text-not-string", "jsonl-not-object", "jsonl-no-id",
-         "csv-unclosed-quote", "csv-repeated-id", "csv-extra-field"],
+    ids=[
+        "jsonl-repeated-id",
+        "jsonl-text-not-string",
+        "jsonl-not-object",
+        "jsonl-no-id",
+        "csv-unclosed-quote",
+        "csv-repeated-id",
+        "csv-extra-field",
+    ],
 )
 def test_bad_records_are_one_line_errors_naming_file_and_line(
     tmp_path: Path, name: str, content: str, message: str
@@ -196,7 +225,9 @@ def test_a_disqus_export_with_several_threads_is_read_thread_by_thread(tmp_path:
     path = tmp_path / "disqus.xml"
     path.write_text(TWO_THREADS, encoding="utf-8")
     threads = read_threads(path)
-    assert [(t.article.title if t.article else None, [c.text for c in t.comments]) for t in threads] == [
+    assert [
+        (t.article.title if t.article else None, [c.text for c in t.comments]) for t in threads
+    ] == [
         ("First story", ["On the first"]),
         ("Second story", ["On the second"]),
     ]
@@ -210,7 +241,9 @@ def test_a_disqus_export_with_several_threads_is_read_thread_by_thread(tmp_path:
 
 def test_a_disqus_post_of_an_unknown_thread_is_an_error(tmp_path: Path) -> None:
     path = tmp_path / "disqus.xml"
-    path.write_text(TWO_THREADS.replace('<thread dsq:id="2"/>', '<thread dsq:id="9"/>', 1), encoding="utf-8")
+    path.write_text(
+        TWO_THREADS.replace('<thread dsq:id="2"/>', '<thread dsq:id="9"/>', 1), encoding="utf-8"
+    )
     with pytest.raises(InvalidInput, match="post 12 belongs to thread '9', which the export lacks"):
         read_threads(path)
 

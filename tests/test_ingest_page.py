@@ -30,14 +30,24 @@ def test_the_article_is_found_whole_title_caption_and_six_paragraphs(thread) -> 
 def test_the_first_comment_is_john_masons(thread) -> None:  # type: ignore[no-untyped-def]
     first = thread.comments[0]
     assert first.author == "John Mason"
-    assert first.text == "Russia is in Syria to destroy ISIS and Co, you know where they are so destroy them."
+    assert (
+        first.text
+        == "Russia is in Syria to destroy ISIS and Co, you know where they are so destroy them."
+    )
 
 
 def test_authors_come_from_name_lines_and_other_comments_are_anonymous(thread) -> None:  # type: ignore[no-untyped-def]
     authors = [c.author for c in thread.comments if c.author]
     assert authors == [
-        "John Mason", "Saaed Wayan", "Promitheas Apollonious", "Promitheas Apollonious",
-        "Wise Gandalf", "Wise Gandalf", "Gregory Casey", "Joe Dirt", "Elmarie Muller",
+        "John Mason",
+        "Saaed Wayan",
+        "Promitheas Apollonious",
+        "Promitheas Apollonious",
+        "Wise Gandalf",
+        "Wise Gandalf",
+        "Gregory Casey",
+        "Joe Dirt",
+        "Elmarie Muller",
     ]
     assert len(thread.comments) == 28
 
@@ -53,7 +63,9 @@ def test_comment_image_lines_and_url_debris_are_attachments_not_prose(thread) ->
     assert zionistic.text == "THIS IS “very Zionistic”"
     assert zionistic.attachments == ("comment image",)
     debris = [c for c in thread.comments if not c.text]
-    assert [c.attachments for c in debris] == [("comment image%3AnffzfJMC_ylMDjYLGJqLkILjfMc&cuid=3606370",)]
+    assert [c.attachments for c in debris] == [
+        ("comment image%3AnffzfJMC_ylMDjYLGJqLkILjfMc&cuid=3606370",)
+    ]
     assert all("comment image" not in c.text for c in thread.comments)
 
 
@@ -78,7 +90,9 @@ def test_comment_image_lines_and_url_debris_are_attachments_not_prose(thread) ->
     ],
     ids=lambda v: str(v),
 )
-def test_name_lines_are_short_capitalised_names_without_sentence_punctuation(line: str, expected: bool) -> None:
+def test_name_lines_are_short_capitalised_names_without_sentence_punctuation(
+    line: str, expected: bool
+) -> None:
     assert is_name_line(line) is expected
 
 
@@ -89,7 +103,9 @@ def test_junk_lines_are_recognised() -> None:
 
 
 def test_two_blank_lines_separate_anonymous_comments_without_name_lines() -> None:
-    page = "Title\n\nFirst paragraph.\n\n\nOne comment.\nStill the same one.\n\n\n\nAnother comment.\n"
+    page = (
+        "Title\n\nFirst paragraph.\n\n\nOne comment.\nStill the same one.\n\n\n\nAnother comment.\n"
+    )
     thread = parse_page(page)
     assert thread.article is not None
     assert thread.article.paragraphs == ("First paragraph.",)
@@ -103,7 +119,9 @@ def test_two_blank_lines_separate_anonymous_comments_without_name_lines() -> Non
     "one_liner", ["Grrrrrr !!!!!!", "What a shocker lmao", "Assad must stay (gr8rambino)"]
 )
 def test_one_line_comments_are_prose_not_authors(one_liner: str) -> None:
-    page = f"Title\n\nArticle text.\n\nAnn Lee\n\nFirst.\n\n\n{one_liner}\n\n\nBob Stone\n\nSecond.\n"
+    page = (
+        f"Title\n\nArticle text.\n\nAnn Lee\n\nFirst.\n\n\n{one_liner}\n\n\nBob Stone\n\nSecond.\n"
+    )
     thread = parse_page(page)
     assert [(c.author, c.text) for c in thread.comments] == [
         ("Ann Lee", "First."),

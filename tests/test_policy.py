@@ -32,7 +32,9 @@ def test_the_strictest_action_wins_and_every_crossed_threshold_is_a_reason() -> 
     d = POLICY.decide({"TOXICITY": 0.55, "THREAT": 0.7, "PROFANITY": 0.85})
     assert d.action == "reject"
     assert [(r.attribute, r.action) for r in d.reasons] == [
-        ("THREAT", "reject"), ("PROFANITY", "hold"), ("TOXICITY", "hold"),
+        ("THREAT", "reject"),
+        ("PROFANITY", "hold"),
+        ("TOXICITY", "hold"),
     ]
 
 
@@ -58,25 +60,58 @@ def test_a_policy_round_trips_through_its_dict_form() -> None:
     ("toml", "error", "message"),
     [
         ("[thresholds.TOXICITY\n", InvalidInput, "p.toml is not valid TOML"),
-        ("[thresholds.TOXICTY]\nhold = 0.5\n", UnknownAttribute, "Unknown requested attribute: TOXICTY"),
-        ("[thresholds.TOXICITY]\nhold = 1.5\n", InvalidInput,
-         "p.toml: thresholds.TOXICITY.hold must be a number in [0, 1]. Got 1.5."),
-        ("[thresholds.TOXICITY]\nhold = 0.9\nreject = 0.5\n", InvalidInput,
-         "p.toml: thresholds.TOXICITY: 'hold' must not exceed 'reject'."),
-        ("[thresholds.TOXICITY]\nflag = 0.5\n", InvalidInput,
-         "p.toml: thresholds.TOXICITY has unknown keys ['flag']; allowed: hold, reject."),
-        ("[thresholds.TOXICITY]\nhold = -0.1\n", InvalidInput,
-         "p.toml: thresholds.TOXICITY.hold must be a number in [0, 1]. Got -0.1."),
-        ("[thresholds.TOXICITY]\nhold = \"high\"\n", InvalidInput,
-         "p.toml: thresholds.TOXICITY.hold must be a number in [0, 1]. Got 'high'."),
-        ("[thresholds.TOXICITY]\nhold = true\n", InvalidInput,
-         "p.toml: thresholds.TOXICITY.hold must be a number in [0, 1]. Got True."),
+        (
+            "[thresholds.TOXICTY]\nhold = 0.5\n",
+            UnknownAttribute,
+            "Unknown requested attribute: TOXICTY",
+        ),
+        (
+            "[thresholds.TOXICITY]\nhold = 1.5\n",
+            InvalidInput,
+            "p.toml: thresholds.TOXICITY.hold must be a number in [0, 1]. Got 1.5.",
+        ),
+        (
+            "[thresholds.TOXICITY]\nhold = 0.9\nreject = 0.5\n",
+            InvalidInput,
+            "p.toml: thresholds.TOXICITY: 'hold' must not exceed 'reject'.",
+        ),
+        (
+            "[thresholds.TOXICITY]\nflag = 0.5\n",
+            InvalidInput,
+            "p.toml: thresholds.TOXICITY has unknown keys ['flag']; allowed: hold, reject.",
+        ),
+        (
+            "[thresholds.TOXICITY]\nhold = -0.1\n",
+            InvalidInput,
+            "p.toml: thresholds.TOXICITY.hold must be a number in [0, 1]. Got -0.1.",
+        ),
+        (
+            '[thresholds.TOXICITY]\nhold = "high"\n',
+            InvalidInput,
+            "p.toml: thresholds.TOXICITY.hold must be a number in [0, 1]. Got 'high'.",
+        ),
+        (
+            "[thresholds.TOXICITY]\nhold = true\n",
+            InvalidInput,
+            "p.toml: thresholds.TOXICITY.hold must be a number in [0, 1]. Got True.",
+        ),
         ("thresholds = 3\n", InvalidInput, "p.toml: 'thresholds' must be a table of attributes."),
     ],
-    ids=["syntax", "unknown-attribute", "out-of-range", "hold-above-reject", "unknown-key",
-         "negative", "string", "boolean", "thresholds-not-a-table"],
+    ids=[
+        "syntax",
+        "unknown-attribute",
+        "out-of-range",
+        "hold-above-reject",
+        "unknown-key",
+        "negative",
+        "string",
+        "boolean",
+        "thresholds-not-a-table",
+    ],
 )
-def test_bad_policy_files_are_one_line_errors(tmp_path: Path, toml: str, error: type, message: str) -> None:
+def test_bad_policy_files_are_one_line_errors(
+    tmp_path: Path, toml: str, error: type, message: str
+) -> None:
     path = tmp_path / "p.toml"
     path.write_text(toml, encoding="utf-8")
     with pytest.raises(error) as info:

@@ -140,7 +140,9 @@ def test_settings_come_from_file_then_environment_then_overrides(tmp_path: Path)
     assert (s.host, s.port, s.workers, s.require_key) == ("0.0.0.0", 9100, 2, False)
 
 
-def test_relative_paths_in_a_config_file_are_relative_to_the_file(tmp_path: Path, monkeypatch: Any) -> None:
+def test_relative_paths_in_a_config_file_are_relative_to_the_file(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
     folder = tmp_path / "etc"
     folder.mkdir()
     config = folder / "civility.toml"
@@ -156,7 +158,12 @@ def test_relative_paths_in_a_config_file_are_relative_to_the_file(tmp_path: Path
     # From the environment a relative path stays relative to the working directory.
     s = Settings.from_sources(config, environ={"CIVILITY_DATABASE_URL": "sqlite:///here.db"})
     assert s.database_url == "sqlite:///here.db"
-    for url in ("sqlite://", "sqlite:///:memory:", f"sqlite:///{tmp_path}/abs.db", "postgresql+psycopg://u@h/db"):
+    for url in (
+        "sqlite://",
+        "sqlite:///:memory:",
+        f"sqlite:///{tmp_path}/abs.db",
+        "postgresql+psycopg://u@h/db",
+    ):
         config.write_text(f'database_url = "{url}"\n', encoding="utf-8")
         assert Settings.from_sources(config, environ={}).database_url == url
 

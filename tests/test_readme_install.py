@@ -109,7 +109,9 @@ def test_a_missing_spark_dependency_names_the_spark_extra(tmp_path: Path) -> Non
     )
 
 
-def test_keys_take_a_database_url_like_serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_keys_take_a_database_url_like_serve(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.chdir(tmp_path)
     made = cli_in_process("keys", "create", "site", "--db", "sqlite:///keys.db")
     assert made.returncode == 0, made.stderr

@@ -36,7 +36,9 @@ def scorer(real_scorer: Scorer) -> Scorer:
 THREAD = Thread(
     article=Article("Budget vote <delayed>", ("The board met on Tuesday.",)),
     comments=(
-        Comment("a", "Ann <b>Lee</b>", "<script>alert('x')</script> You are a complete idiot & a liar."),
+        Comment(
+            "a", "Ann <b>Lee</b>", "<script>alert('x')</script> You are a complete idiot & a liar."
+        ),
         Comment("b", None, "", attachments=("comment image",)),
         Comment("c", "Bob", "Thanks for the clear write-up."),
     ),
@@ -77,12 +79,18 @@ def test_a_stricter_policy_approves_fewer_comments_of_the_example_page() -> None
     assert strict["reject"] >= default["reject"]
 
 
-def test_the_json_holds_article_comments_scores_spans_decisions_and_model_version(scorer: Scorer) -> None:
+def test_the_json_holds_article_comments_scores_spans_decisions_and_model_version(
+    scorer: Scorer,
+) -> None:
     analysis = analyze_thread(THREAD, scorer, Policy.default())
     data = json.loads(to_json(analysis))
     assert data == analysis_dict(analysis)
     assert data["model_version"] == scorer.version
-    assert data["article"] == {"title": "Budget vote <delayed>", "paragraphs": ["The board met on Tuesday."], "url": None}
+    assert data["article"] == {
+        "title": "Budget vote <delayed>",
+        "paragraphs": ["The board met on Tuesday."],
+        "url": None,
+    }
     first, debris, _ = data["comments"]
     assert set(first) >= {"id", "author", "text", "attachments", "scores", "spans", "decision"}
     assert set(first["scores"]) == set(scorer.attributes)
@@ -93,11 +101,15 @@ def test_the_json_holds_article_comments_scores_spans_decisions_and_model_versio
     assert debris["decision"] == {"action": "hold", "reasons": []}
 
 
-def _analysis_with(text: str, spans: dict[str, tuple[Span, ...]], values: dict[str, float]) -> Analysis:
+def _analysis_with(
+    text: str, spans: dict[str, tuple[Span, ...]], values: dict[str, float]
+) -> Analysis:
     comment = Comment("x", "Zoë", text)
     scores = Scores(values=values, spans=spans, model_version="test")
     decision = Policy.default().decide(scores)
-    return Analysis(Thread(None, (comment,)), (CommentResult(comment, scores, decision),), "default", "test")
+    return Analysis(
+        Thread(None, (comment,)), (CommentResult(comment, scores, decision),), "default", "test"
+    )
 
 
 def test_span_offsets_are_code_points_even_after_emoji_and_accents(tmp_path: Path) -> None:
@@ -110,7 +122,9 @@ def test_span_offsets_are_code_points_even_after_emoji_and_accents(tmp_path: Pat
     assert re.search(r"<mark [^>]*title=\"INSULT \+0\.40\">idiot</mark> &lt;3", html)
 
 
-def test_the_html_report_escapes_comment_text_authors_and_titles(scorer: Scorer, tmp_path: Path) -> None:
+def test_the_html_report_escapes_comment_text_authors_and_titles(
+    scorer: Scorer, tmp_path: Path
+) -> None:
     out = tmp_path / "r.html"
     write_html(analyze_thread(THREAD, scorer, Policy.default()), out)
     html = out.read_text(encoding="utf-8")
@@ -119,7 +133,9 @@ def test_the_html_report_escapes_comment_text_authors_and_titles(scorer: Scorer,
     assert "Budget vote &lt;delayed&gt;" in html
 
 
-def test_the_html_report_is_self_contained_with_an_inline_chart(scorer: Scorer, tmp_path: Path) -> None:
+def test_the_html_report_is_self_contained_with_an_inline_chart(
+    scorer: Scorer, tmp_path: Path
+) -> None:
     out = tmp_path / "r.html"
     write_html(analyze_thread(THREAD, scorer, Policy.default()), out)
     html = out.read_text(encoding="utf-8")
@@ -134,7 +150,10 @@ def test_only_spans_of_deciding_or_high_attributes_are_highlighted() -> None:
     scores = Scores(values={"PROFANITY": 0.85, "INSULT": 0.1}, spans=spans)
     decision = Decision("hold", (Reason("PROFANITY", 0.85, 0.8, "hold"),))
     pieces = highlight_segments(text, scores, decision)
-    assert [(p["text"], p["label"]) for p in pieces] == [("go back to the ", ""), ("shithole", "PROFANITY +0.30")]
+    assert [(p["text"], p["label"]) for p in pieces] == [
+        ("go back to the ", ""),
+        ("shithole", "PROFANITY +0.30"),
+    ]
     assert "".join(p["text"] for p in pieces) == text
 
 
@@ -146,7 +165,9 @@ def test_spans_that_barely_move_a_score_are_not_highlighted() -> None:
 def test_the_table_shows_authors_openings_and_decisions_with_markup_escaped(scorer: Scorer) -> None:
     thread = Thread(None, (Comment("1", "[bold]Ann[/bold]", "[red]not markup[/red] hello"),))
     out = io.StringIO()
-    print_analysis(analyze_thread(thread, scorer, Policy.default()), Console(file=out, width=140, _environ={}))
+    print_analysis(
+        analyze_thread(thread, scorer, Policy.default()), Console(file=out, width=140, _environ={})
+    )
     text = out.getvalue()
     assert "[bold]Ann[/bold]" in text and "[red]not markup[/red] hello" in text
     assert text.strip().splitlines()[-1].startswith("1 comment: ")
@@ -175,7 +196,9 @@ def test_score_output_as_json_lines_and_as_a_table(scorer: Scorer) -> None:
     ],
     ids=["lines", "crlf", "jsonl", "brace-text"],
 )
-def test_stdin_is_jsonl_when_its_first_line_is_an_object_else_a_text_per_line(data: str, texts: list[str]) -> None:
+def test_stdin_is_jsonl_when_its_first_line_is_an_object_else_a_text_per_line(
+    data: str, texts: list[str]
+) -> None:
     assert stdin_texts(data) == texts
 
 
@@ -195,15 +218,25 @@ def test_the_worst_comment_is_the_strictest_decision_then_the_highest_score() ->
     b = Comment("b", None, "rejected")
     analysis = Analysis(
         Thread(None, (a, b)),
-        (CommentResult(a, held, policy.decide(held)), CommentResult(b, rejected, policy.decide(rejected))),
+        (
+            CommentResult(a, held, policy.decide(held)),
+            CommentResult(b, rejected, policy.decide(rejected)),
+        ),
         "default",
         "test",
     )
-    assert analysis.summary() == "2 comments: 0 approved, 1 held, 1 rejected; worst: THREAT 0.80 by anonymous (b)"
+    assert (
+        analysis.summary()
+        == "2 comments: 0 approved, 1 held, 1 rejected; worst: THREAT 0.80 by anonymous (b)"
+    )
 
 
-def test_an_article_without_comments_still_gives_a_summary_and_a_report(scorer: Scorer, tmp_path: Path) -> None:
-    analysis = analyze_thread(Thread(Article("Quiet story", ("Nothing yet.",)), ()), scorer, Policy.default())
+def test_an_article_without_comments_still_gives_a_summary_and_a_report(
+    scorer: Scorer, tmp_path: Path
+) -> None:
+    analysis = analyze_thread(
+        Thread(Article("Quiet story", ("Nothing yet.",)), ()), scorer, Policy.default()
+    )
     assert analysis.summary() == "0 comments: 0 approved, 0 held, 0 rejected"
     write_html(analysis, tmp_path / "r.html")
     assert "Quiet story" in (tmp_path / "r.html").read_text(encoding="utf-8")
@@ -228,7 +261,11 @@ def test_a_comment_in_a_language_the_model_cannot_read_is_held_unscored_with_the
     )
     analysis = analyze_thread(thread, scorer, Policy.default())
     english, spanish, short = analysis.results
-    assert (spanish.scores, spanish.decision.action, spanish.note) == (None, "hold", "language es not supported")
+    assert (spanish.scores, spanish.decision.action, spanish.note) == (
+        None,
+        "hold",
+        "language es not supported",
+    )
     assert english.scores is not None and short.scores is not None
     data = analysis_dict(analysis)["comments"][1]
     assert data["note"] == "language es not supported" and "scores" not in data

@@ -23,7 +23,9 @@ def _dom(page: Path) -> str:
     assert chromium, "Debian's chromium is needed: apt-get install chromium"
     done = subprocess.run(
         [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--dump-dom", page.as_uri()],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr[-2000:]
     return done.stdout
@@ -37,12 +39,17 @@ def test_chromium_renders_highlights_and_one_bar_per_comment(tmp_path: Path) -> 
         Scores({"THREAT": 0.01}),
         None,
     ]
-    comments = [Comment(str(k), None, t, attachments=() if t else ("comment image",)) for k, t in enumerate(texts)]
+    comments = [
+        Comment(str(k), None, t, attachments=() if t else ("comment image",))
+        for k, t in enumerate(texts)
+    ]
     results = tuple(
         CommentResult(c, s, policy.decide(s)) if s else CommentResult(c, None, policy.decide({}))
         for c, s in zip(comments, scores, strict=True)
     )
-    analysis = Analysis(Thread(Article("T & <U>", ("p",)), tuple(comments)), results, "default", "test")
+    analysis = Analysis(
+        Thread(Article("T & <U>", ("p",)), tuple(comments)), results, "default", "test"
+    )
     page = tmp_path / "report.html"
     write_html(analysis, page)
     dom = _dom(page)

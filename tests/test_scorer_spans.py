@@ -38,7 +38,9 @@ def test_removing_the_top_span_lowers_the_score(scorer: Scorer, text: str, attri
 
 
 def test_a_harmless_text_has_no_toxicity_spans(scorer: Scorer) -> None:
-    scores = scorer.score(["The boars ate the grapes in my vineyard again this autumn."], spans=True)[0]
+    scores = scorer.score(
+        ["The boars ate the grapes in my vineyard again this autumn."], spans=True
+    )[0]
     assert scores.spans["TOXICITY"] == ()
     assert scores.spans["THREAT"] == ()
 

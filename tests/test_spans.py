@@ -52,7 +52,9 @@ def scorer(real_scorer: Scorer) -> Scorer:
         pytest.param({0, 1, 2, 3}, {2, 3, 4}, 4 / 7, id="partial"),
     ],
 )
-def test_char_f1_follows_the_semeval_definition(predicted: set[int], gold: set[int], expected: float) -> None:
+def test_char_f1_follows_the_semeval_definition(
+    predicted: set[int], gold: set[int], expected: float
+) -> None:
     assert char_f1(predicted, gold) == pytest.approx(expected)
 
 
@@ -94,7 +96,10 @@ def test_a_corrupted_tagger_artifact_is_refused(tiny_tagger: SpanTagger, tmp_pat
     path.write_bytes(bytes(data))
     with pytest.raises(ModelError) as info:
         SpanTagger.load(tmp_path)
-    assert info.value.message == f"Span tagger arrays {path} do not match the checksum in span_tagger.json."
+    assert (
+        info.value.message
+        == f"Span tagger arrays {path} do not match the checksum in span_tagger.json."
+    )
 
 
 def test_the_shipped_scorer_loads_its_span_tagger(scorer: Scorer) -> None:

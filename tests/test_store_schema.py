@@ -108,11 +108,16 @@ def test_queue_filters_by_attribute_thread_author_and_day(store: Store) -> None:
 
 
 HOLD_FOR_TWO = Policy.from_dict(
-    {"name": "hold-two", "thresholds": {"TOXICITY": {"hold": 0.0}, "SEXUALLY_EXPLICIT": {"hold": 0.0}}}
+    {
+        "name": "hold-two",
+        "thresholds": {"TOXICITY": {"hold": 0.0}, "SEXUALLY_EXPLICIT": {"hold": 0.0}},
+    }
 )
 
 
-def test_the_attribute_filter_lists_a_comment_under_every_attribute_it_was_held_for(store: Store) -> None:
+def test_the_attribute_filter_lists_a_comment_under_every_attribute_it_was_held_for(
+    store: Store,
+) -> None:
     import_thread(store, make_thread(10), site="news", key="a", scorer=SCORER, policy=HOLD_FOR_TWO)
     everything, total = queue(store, QueueFilters())
     assert total == 10
@@ -185,7 +190,9 @@ def test_migration_0003_adopts_the_server_tables_an_older_civility_created(db_ur
         assert connection.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0007"
     _alembic(api.engine, "downgrade", "0002")
     with api.engine.connect() as connection:
-        assert not {"api_keys", "feedback", "stored_comments"} & set(sa.inspect(connection).get_table_names())
+        assert not {"api_keys", "feedback", "stored_comments"} & set(
+            sa.inspect(connection).get_table_names()
+        )
     _alembic(api.engine, "upgrade", "head")
     assert api.list_keys() == []
     api.engine.dispose()

@@ -32,7 +32,10 @@ def test_obfuscated_words_are_seen_through(written: str, word: str) -> None:
 
 
 def test_plain_words_and_numbers_are_left_alone() -> None:
-    assert normalize_text("In 2016 the 3rd covid19 wave hit 100 towns") == "in 2016 the 3rd covid19 wave hit 100 towns"
+    assert (
+        normalize_text("In 2016 the 3rd covid19 wave hit 100 towns")
+        == "in 2016 the 3rd covid19 wave hit 100 towns"
+    )
     assert normalize_text("Assess the classic grass") == "assess the classic grass"
     assert normalize_text("I am a queer person") == "i am a queer person"
 
@@ -44,14 +47,26 @@ def test_links_and_mentions_become_markers_that_ngram_features_never_see() -> No
 
 
 def test_links_are_found_in_any_case_and_entities_dropped() -> None:
-    assert normalize_text("See Foo.COM/x or HTTP://X.ORG, &amp; ask @Editor") == "see xxurl or xxurl ask xxuser"
-    assert normalize_text("no links here: just words, and co-operation") == "no links here just words and co operation"
+    assert (
+        normalize_text("See Foo.COM/x or HTTP://X.ORG, &amp; ask @Editor")
+        == "see xxurl or xxurl ask xxuser"
+    )
+    assert (
+        normalize_text("no links here: just words, and co-operation")
+        == "no links here just words and co operation"
+    )
 
 
 def test_offsets_survive_non_ascii_text() -> None:
     original = "Ｈｅｌｌｏ, you ѕtupіd idі0t — 😀 bye"
     norm = normalize(original)
-    assert [original[t.begin : t.end] for t in norm.tokens] == ["Ｈｅｌｌｏ", "you", "ѕtupіd", "idі0t", "bye"]
+    assert [original[t.begin : t.end] for t in norm.tokens] == [
+        "Ｈｅｌｌｏ",
+        "you",
+        "ѕtupіd",
+        "idі0t",
+        "bye",
+    ]
     assert norm.text == "hello you stupid idiot bye"
 
 
@@ -72,14 +87,37 @@ def test_lexicon_features_compose_words_into_abuse() -> None:
 # WordNormalizer skips offsets and most of normalize's work for plain ASCII text; its words
 # must be normalize's, for texts that take the short way and for those that may not.
 TRICKY = [
-    "Plain words, nothing to undo.", "Don't stop 'til it's done!", "great!! wow!!!great sh!t",
-    "a s s h o l e", "s.h.i.t", "f - u - c - k you", "plan a! b c", "I a m here", "x y", "1 2 3 go",
-    "f*ck f*** sh#t a$$ @$$ |d|0t", "idi0t m0r0n 3rd 2016 covid19 1st's 80's 1000 10000000 a_1 ab_1",
-    "stuuupid fuuuck soooo gooood", "@user hi", "AT&amp;T &lt;b&gt;", "see www.x.com or HTTP://a.org/b",
-    "example.CO.uk and e.g. the .com bubble", "ＦＵＣＫ you", "Idiót ѕtupіd", "zero\u200bwidth",
-    "İstanbul ﬁne", "tabs\tand\nnew lines", "", "   ", "!!!", "'quoted' and ''double''",
-    "under_score __init__ ___", "o'clock rock'n'roll y'all'd've", "e-mail co-op - -- a-b-c",
-    "U.S.A. and u.k.", "$100 5% #1 |pipe| 24/7",
+    "Plain words, nothing to undo.",
+    "Don't stop 'til it's done!",
+    "great!! wow!!!great sh!t",
+    "a s s h o l e",
+    "s.h.i.t",
+    "f - u - c - k you",
+    "plan a! b c",
+    "I a m here",
+    "x y",
+    "1 2 3 go",
+    "f*ck f*** sh#t a$$ @$$ |d|0t",
+    "idi0t m0r0n 3rd 2016 covid19 1st's 80's 1000 10000000 a_1 ab_1",
+    "stuuupid fuuuck soooo gooood",
+    "@user hi",
+    "AT&amp;T &lt;b&gt;",
+    "see www.x.com or HTTP://a.org/b",
+    "example.CO.uk and e.g. the .com bubble",
+    "ＦＵＣＫ you",
+    "Idiót ѕtupіd",
+    "zero\u200bwidth",
+    "İstanbul ﬁne",
+    "tabs\tand\nnew lines",
+    "",
+    "   ",
+    "!!!",
+    "'quoted' and ''double''",
+    "under_score __init__ ___",
+    "o'clock rock'n'roll y'all'd've",
+    "e-mail co-op - -- a-b-c",
+    "U.S.A. and u.k.",
+    "$100 5% #1 |pipe| 24/7",
 ]
 
 
@@ -97,9 +135,42 @@ def test_word_normalizer_agrees_on_random_obfuscated_text() -> None:
     import random
 
     rng = random.Random(3)
-    pieces = ["you", "idiot", "i", "a", "f*ck", "sh!t", "0", "1st", "www", ".", "-", " ", "  ", "!", "'",
-              "s", "h", "t", "ooo", "@", "&", ".com", "é", "\u200b", "_", "$", "%", "#", "|", "5"]
+    pieces = [
+        "you",
+        "idiot",
+        "i",
+        "a",
+        "f*ck",
+        "sh!t",
+        "0",
+        "1st",
+        "www",
+        ".",
+        "-",
+        " ",
+        "  ",
+        "!",
+        "'",
+        "s",
+        "h",
+        "t",
+        "ooo",
+        "@",
+        "&",
+        ".com",
+        "é",
+        "\u200b",
+        "_",
+        "$",
+        "%",
+        "#",
+        "|",
+        "5",
+    ]
     fast = WordNormalizer()
     for _ in range(3000):
-        text = "".join(rng.choice(pieces) + rng.choice(["", " ", ".", "-"]) for _ in range(rng.randrange(1, 12)))
+        text = "".join(
+            rng.choice(pieces) + rng.choice(["", " ", ".", "-"])
+            for _ in range(rng.randrange(1, 12))
+        )
         assert fast.words(text) == list(normalize(text).words), text

@@ -16,25 +16,63 @@ from civility.train import pipeline
 from civility.train.corpora import TRAINING_CORPORA
 
 TOXIC = [
-    "you are a stupid idiot", "shut up you moron", "what a pathetic loser you are",
-    "go to hell you worthless clown", "you idiots are all the same", "this author is a total moron",
-    "you are a liar and a coward", "only an idiot would say that", "you pathetic fool",
-    "nobody cares about you, loser", "get lost you dumb troll", "you are disgusting scum",
+    "you are a stupid idiot",
+    "shut up you moron",
+    "what a pathetic loser you are",
+    "go to hell you worthless clown",
+    "you idiots are all the same",
+    "this author is a total moron",
+    "you are a liar and a coward",
+    "only an idiot would say that",
+    "you pathetic fool",
+    "nobody cares about you, loser",
+    "get lost you dumb troll",
+    "you are disgusting scum",
 ]
 CLEAN = [
-    "thanks for the thoughtful article", "I disagree with the policy but respect the view",
-    "the council meets on tuesday", "great reporting, well researched", "the vote was close this year",
-    "I enjoyed reading this piece", "the bridge will reopen next month", "good point about the budget",
-    "the weather was lovely at the fair", "my family visited the museum", "the team played well tonight",
+    "thanks for the thoughtful article",
+    "I disagree with the policy but respect the view",
+    "the council meets on tuesday",
+    "great reporting, well researched",
+    "the vote was close this year",
+    "I enjoyed reading this piece",
+    "the bridge will reopen next month",
+    "good point about the budget",
+    "the weather was lovely at the fair",
+    "my family visited the museum",
+    "the team played well tonight",
     "prices went up again this winter",
 ]
-SPAM = ["check out my channel and subscribe www.example.com", "win a free prize call 08001234567 now",
-        "click here for cheap followers http://x.co/a", "visit my website for free money"] * 3
-HAM = ["nice song, I love the chorus", "this video brings back memories", "see you at the game",
-       "the bus is late again"] * 3
+SPAM = [
+    "check out my channel and subscribe www.example.com",
+    "win a free prize call 08001234567 now",
+    "click here for cheap followers http://x.co/a",
+    "visit my website for free money",
+] * 3
+HAM = [
+    "nice song, I love the chorus",
+    "this video brings back memories",
+    "see you at the game",
+    "the bus is late again",
+] * 3
 
 
-BAD_WORDS = ("stupid", "idiot", "moron", "pathetic", "loser", "worthless", "clown", "idiots", "liar", "coward", "fool", "dumb", "troll", "scum")
+BAD_WORDS = (
+    "stupid",
+    "idiot",
+    "moron",
+    "pathetic",
+    "loser",
+    "worthless",
+    "clown",
+    "idiots",
+    "liar",
+    "coward",
+    "fool",
+    "dumb",
+    "troll",
+    "scum",
+)
 
 
 def _gold(text: str) -> list[int]:
@@ -53,38 +91,89 @@ def _write_tiny_data(directory: Path) -> None:
     ids = [str(i) for i in range(len(texts))]
     share = toxic.astype(float)
     frames = {
-        "civil_comments_spans": pd.DataFrame({
-            "id": ids, "text": texts, "annotators": 3, "toxicity": share, "all_toxic": share,
-            "identity_attack": 0.0, "insult": share, "other": 0.0, "profane": 0.0, "threat": 0.0,
-            "spans": [
-                [{"begin": o[0], "end": o[-1] + 1, "type": "insult", "annotator": a} for a in range(3)] if (o := _gold(t)) else []
-                for t in texts
-            ],
-        }),
-        "davidson2017_tweets": pd.DataFrame({
-            "id": ids, "text": texts, "count": 3, "hate_speech": 0, "offensive_language": toxic * 3,
-            "neither": (1 - toxic) * 3, "label": np.where(toxic == 1, "offensive_language", "neither"),
-        }),
-        "olid2019_train": pd.DataFrame({
-            "id": ids, "text": texts, "subtask_a": np.where(toxic == 1, "OFF", "NOT"),
-            "subtask_b": np.where(toxic == 1, "TIN", None), "subtask_c": np.where(toxic == 1, "IND", None),
-        }),
-        "stormfront2018_sentences": pd.DataFrame({
-            "id": ids, "text": texts, "label": np.where(toxic == 1, "hate", "noHate"), "num_contexts": 0,
-        }),
-        "toxigen_statements": pd.DataFrame({
-            "id": ids, "text": texts, "label": np.where(toxic == 1, "hate", "neutral"), "target_group": "x",
-        }),
-        "wikipedia_toxicity_sample": pd.DataFrame({"id": ids, "text": texts, "toxic": toxic.astype(bool)}),
-        "youtube_spam": pd.DataFrame({
-            "id": [str(i) for i in range(24)], "text": SPAM + HAM, "video": "Psy", "spam": [1] * 12 + [0] * 12,
-        }),
-        "sms_spam": pd.DataFrame({"id": [str(i) for i in range(24)], "text": SPAM + HAM, "spam": [1] * 12 + [0] * 12}),
+        "civil_comments_spans": pd.DataFrame(
+            {
+                "id": ids,
+                "text": texts,
+                "annotators": 3,
+                "toxicity": share,
+                "all_toxic": share,
+                "identity_attack": 0.0,
+                "insult": share,
+                "other": 0.0,
+                "profane": 0.0,
+                "threat": 0.0,
+                "spans": [
+                    [
+                        {"begin": o[0], "end": o[-1] + 1, "type": "insult", "annotator": a}
+                        for a in range(3)
+                    ]
+                    if (o := _gold(t))
+                    else []
+                    for t in texts
+                ],
+            }
+        ),
+        "davidson2017_tweets": pd.DataFrame(
+            {
+                "id": ids,
+                "text": texts,
+                "count": 3,
+                "hate_speech": 0,
+                "offensive_language": toxic * 3,
+                "neither": (1 - toxic) * 3,
+                "label": np.where(toxic == 1, "offensive_language", "neither"),
+            }
+        ),
+        "olid2019_train": pd.DataFrame(
+            {
+                "id": ids,
+                "text": texts,
+                "subtask_a": np.where(toxic == 1, "OFF", "NOT"),
+                "subtask_b": np.where(toxic == 1, "TIN", None),
+                "subtask_c": np.where(toxic == 1, "IND", None),
+            }
+        ),
+        "stormfront2018_sentences": pd.DataFrame(
+            {
+                "id": ids,
+                "text": texts,
+                "label": np.where(toxic == 1, "hate", "noHate"),
+                "num_contexts": 0,
+            }
+        ),
+        "toxigen_statements": pd.DataFrame(
+            {
+                "id": ids,
+                "text": texts,
+                "label": np.where(toxic == 1, "hate", "neutral"),
+                "target_group": "x",
+            }
+        ),
+        "wikipedia_toxicity_sample": pd.DataFrame(
+            {"id": ids, "text": texts, "toxic": toxic.astype(bool)}
+        ),
+        "youtube_spam": pd.DataFrame(
+            {
+                "id": [str(i) for i in range(24)],
+                "text": SPAM + HAM,
+                "video": "Psy",
+                "spam": [1] * 12 + [0] * 12,
+            }
+        ),
+        "sms_spam": pd.DataFrame(
+            {"id": [str(i) for i in range(24)], "text": SPAM + HAM, "spam": [1] * 12 + [0] * 12}
+        ),
     }
     assert set(frames) == set(TRAINING_CORPORA)
-    frames["semeval2021_toxic_spans"] = pd.DataFrame({
-        "id": ids, "text": texts, "spans": [_gold(t) for t in texts], "split": "train",
-    })
+    frames["semeval2021_toxic_spans"] = pd.DataFrame(
+        {
+            "id": ids,
+            "text": texts,
+            "spans": [_gold(t) for t in texts],
+            "split": "train",
+        }
+    )
     for name, frame in frames.items():
         frame.to_parquet(directory / f"{name}.parquet")
 
@@ -98,16 +187,31 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _train(data: Path, out: Path, seed: int = 0) -> dict[str, object]:
     result = subprocess.run(
-        [sys.executable, "-m", "civility.cli", "train", "--data", str(data), "--out", str(out),
-         "--seed", str(seed), "--no-eval"],
-        capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "civility.cli",
+            "train",
+            "--data",
+            str(data),
+            "--out",
+            str(out),
+            "--seed",
+            str(seed),
+            "--no-eval",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stderr
     return json.loads((out / "model.json").read_text())  # type: ignore[no-any-return]
 
 
 @pytest.mark.slow
-def test_training_twice_gives_the_same_bytes_and_a_working_model(tiny_data: Path, tmp_path: Path) -> None:
+def test_training_twice_gives_the_same_bytes_and_a_working_model(
+    tiny_data: Path, tmp_path: Path
+) -> None:
     first = _train(tiny_data, tmp_path / "a")
     second = _train(tiny_data, tmp_path / "b")
     assert first["sha256"] == second["sha256"]

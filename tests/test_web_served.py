@@ -37,7 +37,10 @@ def test_one_server_process_serves_the_perspective_api_and_the_queue(tmp_path: P
             assert form.status_code == 200
             token = CSRF_RE.search(form.text)
             assert token is not None
-            ui.post("/login", data={"username": "mo", "password": "mo-password-1", "csrf_token": token[1]})
+            ui.post(
+                "/login",
+                data={"username": "mo", "password": "mo-password-1", "csrf_token": token[1]},
+            )
             queue = ui.get("/queue")
             assert queue.status_code == 200
             # The imported page's held comments are in the queue, worst first.

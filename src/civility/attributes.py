@@ -17,14 +17,33 @@ class Attribute:
 
 
 ATTRIBUTES: tuple[Attribute, ...] = (
-    Attribute("TOXICITY", "A rude, disrespectful or unreasonable comment likely to make people leave a discussion."),
-    Attribute("SEVERE_TOXICITY", "A very hateful, aggressive or disrespectful comment; far less sensitive to mild profanity."),
-    Attribute("IDENTITY_ATTACK", "Negative or hateful comments targeting someone because of their identity."),
-    Attribute("INSULT", "An insulting, inflammatory or negative comment towards a person or a group of people."),
+    Attribute(
+        "TOXICITY",
+        "A rude, disrespectful or unreasonable comment likely to make people leave a discussion.",
+    ),
+    Attribute(
+        "SEVERE_TOXICITY",
+        "A very hateful, aggressive or disrespectful comment; far less sensitive to mild profanity.",
+    ),
+    Attribute(
+        "IDENTITY_ATTACK",
+        "Negative or hateful comments targeting someone because of their identity.",
+    ),
+    Attribute(
+        "INSULT",
+        "An insulting, inflammatory or negative comment towards a person or a group of people.",
+    ),
     Attribute("PROFANITY", "Swear words, curse words or other obscene or profane language."),
-    Attribute("THREAT", "Describes an intention to inflict pain, injury or violence against an individual or group."),
-    Attribute("SEXUALLY_EXPLICIT", "Contains references to sexual acts, body parts or other lewd content."),
-    Attribute("SPAM", "Irrelevant and unsolicited commercial content, links or junk.", experimental=True),
+    Attribute(
+        "THREAT",
+        "Describes an intention to inflict pain, injury or violence against an individual or group.",
+    ),
+    Attribute(
+        "SEXUALLY_EXPLICIT", "Contains references to sexual acts, body parts or other lewd content."
+    ),
+    Attribute(
+        "SPAM", "Irrelevant and unsolicited commercial content, links or junk.", experimental=True
+    ),
 )
 
 NAMES: tuple[str, ...] = tuple(a.name for a in ATTRIBUTES)

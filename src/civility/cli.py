@@ -45,13 +45,30 @@ ModelOption = Annotated[
 
 @app.command()
 def analyze(
-    page: Annotated[Path, typer.Argument(help="Page text dump, JSONL or CSV of comments, Disqus or WordPress export.")],
-    json_out: Annotated[bool, typer.Option("--json", help="Print the full result as JSON.")] = False,
-    html: Annotated[Optional[Path], typer.Option("--html", help="Write an HTML report here.")] = None,  # noqa: UP045
+    page: Annotated[
+        Path,
+        typer.Argument(
+            help="Page text dump, JSONL or CSV of comments, Disqus or WordPress export."
+        ),
+    ],
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the full result as JSON.")
+    ] = False,
+    html: Annotated[
+        Optional[Path], typer.Option("--html", help="Write an HTML report here.")  # noqa: UP045
+    ] = None,
     policy: PolicyOption = None,
     model: ModelOption = None,
-    db: Annotated[Optional[str], typer.Option("--db", help="Also store the analysis in this database (SQLAlchemy URL), as 'civility import' does.")] = None,  # noqa: UP045
-    site: Annotated[str, typer.Option("--site", help="Site the thread belongs to, with --db.")] = "default",
+    db: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--db",
+            help="Also store the analysis in this database (SQLAlchemy URL), as 'civility import' does.",
+        ),
+    ] = None,
+    site: Annotated[
+        str, typer.Option("--site", help="Site the thread belongs to, with --db.")
+    ] = "default",
 ) -> None:
     """Split a page into article and comments; score, explain and decide every comment."""
     from civility.moderate import analyze_page
@@ -65,14 +82,18 @@ def analyze(
         from civility.store import Store, import_thread, thread_key
 
         stored = import_thread(
-            Store.open(db), analysis.thread, site=site, key=thread_key(analysis.thread),
+            Store.open(db),
+            analysis.thread,
+            site=site,
+            key=thread_key(analysis.thread),
             scores=[r.scores for r in analysis.results],
             policy=Policy.load(policy) if policy else Policy.default(),
         )
         err_console.print(
             f"Stored in {db}: {stored.added} comments added, {stored.skipped} already present"
             + (f", {stored.updated} updated." if stored.updated else "."),
-            markup=False, highlight=False,
+            markup=False,
+            highlight=False,
         )
     if json_out:
         sys.stdout.write(to_json(analysis) + "\n")
@@ -86,9 +107,13 @@ def analyze(
 
 @app.command()
 def score(
-    text: Annotated[str, typer.Argument(help="Text to score, or '-' to read stdin (a text per line, or JSONL).")],
+    text: Annotated[
+        str, typer.Argument(help="Text to score, or '-' to read stdin (a text per line, or JSONL).")
+    ],
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON lines.")] = False,
-    spans: Annotated[bool, typer.Option("--spans", help="Include the spans behind each score.")] = False,
+    spans: Annotated[
+        bool, typer.Option("--spans", help="Include the spans behind each score.")
+    ] = False,
     model: ModelOption = None,
 ) -> None:
     """Score one text, or many from stdin."""
@@ -103,10 +128,20 @@ def score(
 
 @app.command()
 def train(
-    data: Annotated[Optional[Path], typer.Option("--data", help="Corpus directory (default ../shared/data).")] = None,  # noqa: UP045
-    out: Annotated[Optional[Path], typer.Option("--out", help="Artifact directory (default: the package's models/).")] = None,  # noqa: UP045
+    data: Annotated[
+        Optional[Path], typer.Option("--data", help="Corpus directory (default ../shared/data).")  # noqa: UP045
+    ] = None,
+    out: Annotated[
+        Optional[Path],  # noqa: UP045
+        typer.Option("--out", help="Artifact directory (default: the package's models/)."),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
-    evaluate: Annotated[bool, typer.Option("--eval/--no-eval", help="Measure the model and record the figures in its card.")] = True,
+    evaluate: Annotated[
+        bool,
+        typer.Option(
+            "--eval/--no-eval", help="Measure the model and record the figures in its card."
+        ),
+    ] = True,
 ) -> None:
     """Train the model from the corpora, deterministically, and write artifact + model card."""
     from civility.train.pipeline import run_training
@@ -116,10 +151,23 @@ def train(
 
 @app.command(name="eval")
 def evaluate(
-    data: Annotated[Optional[Path], typer.Option("--data", help="Corpus directory (default ../shared/data).")] = None,  # noqa: UP045
+    data: Annotated[
+        Optional[Path], typer.Option("--data", help="Corpus directory (default ../shared/data).")  # noqa: UP045
+    ] = None,
     model: ModelOption = None,
-    retrain: Annotated[bool, typer.Option("--retrain", help="Also the figures that refit: leave-one-corpus-out and span cross-validation (minutes).")] = False,
-    suite_only: Annotated[bool, typer.Option("--suite-only", help="Only the news-comment suite and span faithfulness (seconds).")] = False,
+    retrain: Annotated[
+        bool,
+        typer.Option(
+            "--retrain",
+            help="Also the figures that refit: leave-one-corpus-out and span cross-validation (minutes).",
+        ),
+    ] = False,
+    suite_only: Annotated[
+        bool,
+        typer.Option(
+            "--suite-only", help="Only the news-comment suite and span faithfulness (seconds)."
+        ),
+    ] = False,
 ) -> None:
     """Print the held-out, cross-domain, HateCheck, bias, news-comment suite and span metrics."""
     from civility.train.pipeline import run_evaluation, run_suite_evaluation
@@ -217,7 +265,6 @@ def keys_revoke(
     sys.stdout.write(f"Revoked {name}.\n")
 
 
-
 # ---------------------------------------------------------------- queue: import, users
 
 users_app = typer.Typer(help="Manage moderator accounts.", no_args_is_help=True)
@@ -262,7 +309,11 @@ def import_(
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("import", total=None)
         result = import_file(
-            store, file, site=site, scorer=scorer, chunk_size=chunk_size,
+            store,
+            file,
+            site=site,
+            scorer=scorer,
+            chunk_size=chunk_size,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )
     updated = f", {result.updated} updated" if result.updated else ""
@@ -270,7 +321,8 @@ def import_(
     console.print(
         f"{result.added} comments added, {result.skipped} already present{updated} "
         f"({result.held} held, {result.rejected} rejected) in site {result.site!r}, {where}.",
-        markup=False, highlight=False,
+        markup=False,
+        highlight=False,
     )
 
 
@@ -306,18 +358,35 @@ def users_list(db: DbOption = None) -> None:
         console.print(f"{account.name}\t{account.role}{state}", markup=False, highlight=False)
 
 
-
 # ---------------------------------------------------------------- batch
 
 
 @app.command()
 def batch(
-    input_path: Annotated[Path, typer.Argument(metavar="IN", help="Parquet, JSONL or CSV with 'id' and 'text' columns.")],
-    output: Annotated[Path, typer.Argument(metavar="OUT", help="Output file (.parquet, .jsonl or .csv); a directory for Spark.")],
-    engine: Annotated[str, typer.Option("--engine", help="local (worker processes) or spark.")] = "local",
-    workers: Annotated[Optional[int], typer.Option("--workers", help="Worker processes, or N in local[N] (default: all cores).")] = None,  # noqa: UP045
-    master: Annotated[Optional[str], typer.Option("--master", help="Spark master URL: local[N], spark://host:port, yarn.")] = None,  # noqa: UP045
-    chunk_size: Annotated[int, typer.Option("--chunk-size", help="Comments per chunk (local) or Arrow batch (Spark).")] = 5000,
+    input_path: Annotated[
+        Path,
+        typer.Argument(metavar="IN", help="Parquet, JSONL or CSV with 'id' and 'text' columns."),
+    ],
+    output: Annotated[
+        Path,
+        typer.Argument(
+            metavar="OUT", help="Output file (.parquet, .jsonl or .csv); a directory for Spark."
+        ),
+    ],
+    engine: Annotated[
+        str, typer.Option("--engine", help="local (worker processes) or spark.")
+    ] = "local",
+    workers: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option("--workers", help="Worker processes, or N in local[N] (default: all cores)."),
+    ] = None,
+    master: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--master", help="Spark master URL: local[N], spark://host:port, yarn."),
+    ] = None,
+    chunk_size: Annotated[
+        int, typer.Option("--chunk-size", help="Comments per chunk (local) or Arrow batch (Spark).")
+    ] = 5000,
     policy: PolicyOption = None,
     model: ModelOption = None,
 ) -> None:
@@ -331,11 +400,19 @@ def batch(
     if master is not None and engine != "spark":
         raise InvalidInput("'--master' needs '--engine spark'.")
     if engine == "spark" and importlib.util.find_spec("pyspark") is None:
-        raise InvalidInput(f"'--engine spark' needs PySpark, which is not installed: {SPARK_INSTALL}")
+        raise InvalidInput(
+            f"'--engine spark' needs PySpark, which is not installed: {SPARK_INSTALL}"
+        )
     rules = Policy.load(policy) if policy is not None else None
     if engine == "spark":
         sr = run_spark(
-            input_path, output, master=master, workers=workers, chunk_size=chunk_size, policy=rules, model_dir=model
+            input_path,
+            output,
+            master=master,
+            workers=workers,
+            chunk_size=chunk_size,
+            policy=rules,
+            model_dir=model,
         )
         console.print(
             f"Scored {sr.rows:,} comments on Spark ({sr.master}) into {sr.output}/ "
@@ -344,7 +421,13 @@ def batch(
         return
     try:
         r = run_local(
-            input_path, output, workers=workers, chunk_size=chunk_size, policy=rules, model_dir=model, console=err_console
+            input_path,
+            output,
+            workers=workers,
+            chunk_size=chunk_size,
+            policy=rules,
+            model_dir=model,
+            console=err_console,
         )
     except KeyboardInterrupt:
         err_console.print(
@@ -362,7 +445,6 @@ def batch(
 
 def _counts(counts: dict[str, int]) -> str:
     return ", ".join(f"{k} {v:,}" for k, v in counts.items()) or "none"
-
 
 
 def main() -> None:

@@ -109,7 +109,9 @@ class Policy:
         for key, spec in raw.items():
             name = attrs.get(str(key)).name
             if not isinstance(spec, Mapping):
-                raise InvalidInput(f"{source}: thresholds.{key} must be a table with 'hold' and/or 'reject'.")
+                raise InvalidInput(
+                    f"{source}: thresholds.{key} must be a table with 'hold' and/or 'reject'."
+                )
             unknown = set(spec) - {"hold", "reject"}
             if unknown:
                 raise InvalidInput(
@@ -117,8 +119,14 @@ class Policy:
                 )
             values: dict[str, float] = {}
             for k, v in spec.items():
-                if isinstance(v, bool) or not isinstance(v, int | float) or not 0.0 <= float(v) <= 1.0:
-                    raise InvalidInput(f"{source}: thresholds.{key}.{k} must be a number in [0, 1]. Got {v!r}.")
+                if (
+                    isinstance(v, bool)
+                    or not isinstance(v, int | float)
+                    or not 0.0 <= float(v) <= 1.0
+                ):
+                    raise InvalidInput(
+                        f"{source}: thresholds.{key}.{k} must be a number in [0, 1]. Got {v!r}."
+                    )
                 values[k] = float(v)
             if "hold" in values and "reject" in values and values["hold"] > values["reject"]:
                 raise InvalidInput(f"{source}: thresholds.{key}: 'hold' must not exceed 'reject'.")

@@ -77,7 +77,10 @@ def _scores_json(text: str, scores: Scores) -> dict[str, Any]:
     return {
         "scores": {a: round(v, 6) for a, v in scores.values.items()},
         "spans": {
-            a: [{"begin": s.begin, "end": s.end, "score": s.score, "text": text[s.begin : s.end]} for s in spans]
+            a: [
+                {"begin": s.begin, "end": s.end, "score": s.score, "text": text[s.begin : s.end]}
+                for s in spans
+            ]
             for a, spans in scores.spans.items()
             if spans
         },
@@ -91,8 +94,12 @@ def analysis_dict(analysis: Analysis) -> dict[str, Any]:
     for r in analysis.results:
         c = r.comment
         item: dict[str, Any] = {
-            "id": c.id, "author": c.author, "text": c.text, "parent_id": c.parent_id,
-            "created_at": c.created_at, "attachments": list(c.attachments),
+            "id": c.id,
+            "author": c.author,
+            "text": c.text,
+            "parent_id": c.parent_id,
+            "created_at": c.created_at,
+            "attachments": list(c.attachments),
         }
         if r.scores is not None:
             item.update(_scores_json(c.text, r.scores))
@@ -104,11 +111,18 @@ def analysis_dict(analysis: Analysis) -> dict[str, Any]:
     return {
         "model_version": analysis.model_version,
         "policy": analysis.policy,
-        "article": None if article is None else {
-            "title": article.title, "paragraphs": list(article.paragraphs), "url": article.url,
+        "article": None
+        if article is None
+        else {
+            "title": article.title,
+            "paragraphs": list(article.paragraphs),
+            "url": article.url,
         },
         "comments": comments,
-        "summary": {"text": analysis.summary(), **{k: analysis.counts()[k] for k in ("approve", "hold", "reject")}},
+        "summary": {
+            "text": analysis.summary(),
+            **{k: analysis.counts()[k] for k in ("approve", "hold", "reject")},
+        },
     }
 
 
@@ -140,16 +154,20 @@ def check_writable(path: Path) -> None:
 def write_html(analysis: Analysis, path: Path) -> None:
     """A self-contained HTML report: highlighted spans and a chart of the thread's scores."""
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    template = env.from_string((resources.files("civility") / "templates" / "report.html").read_text("utf-8"))
+    template = env.from_string(
+        (resources.files("civility") / "templates" / "report.html").read_text("utf-8")
+    )
     rows = []
     for r in analysis.results:
         worst = r.worst
-        rows.append({
-            "r": r,
-            "segments": highlight_segments(r.comment.text, r.scores, r.decision),
-            "worst": worst,
-            "top": r.scores.top(4) if r.scores else [],
-        })
+        rows.append(
+            {
+                "r": r,
+                "segments": highlight_segments(r.comment.text, r.scores, r.decision),
+                "worst": worst,
+                "top": r.scores.top(4) if r.scores else [],
+            }
+        )
     html = template.render(analysis=analysis, rows=rows, summary=analysis.summary())
     try:
         path.write_text(html, encoding="utf-8")
@@ -204,15 +222,24 @@ def score_texts(
 
 
 _SHORT = {
-    "TOXICITY": "TOX", "SEVERE_TOXICITY": "SEV", "IDENTITY_ATTACK": "IDA", "INSULT": "INS",
-    "PROFANITY": "PRO", "THREAT": "THR", "SEXUALLY_EXPLICIT": "SEX", "SPAM": "SPM",
+    "TOXICITY": "TOX",
+    "SEVERE_TOXICITY": "SEV",
+    "IDENTITY_ATTACK": "IDA",
+    "INSULT": "INS",
+    "PROFANITY": "PRO",
+    "THREAT": "THR",
+    "SEXUALLY_EXPLICIT": "SEX",
+    "SPAM": "SPM",
 }
 
 
 def print_scores(results: Sequence[tuple[str, Scores]], console: Console, *, as_json: bool) -> None:
     if as_json:
         for text, scores in results:
-            console.out(json.dumps({"text": text, **_scores_json(text, scores)}, ensure_ascii=False), highlight=False)
+            console.out(
+                json.dumps({"text": text, **_scores_json(text, scores)}, ensure_ascii=False),
+                highlight=False,
+            )
         return
     table = Table(caption=" · ".join(f"{_SHORT[a]} {a}" for a in results[0][1].values))
     table.add_column("text")

@@ -99,7 +99,9 @@ class Scorer:
         returns ``self`` for chaining."""
         self._set_model(load_model(self.model_dir))
         directory = self.model_dir or default_model_dir()
-        self.tagger_ = SpanTagger.load(directory) if (directory / SPAN_ARRAYS_FILE).is_file() else None
+        self.tagger_ = (
+            SpanTagger.load(directory) if (directory / SPAN_ARRAYS_FILE).is_file() else None
+        )
         return self
 
     def _set_model(self, model: LinearModel) -> None:
@@ -131,7 +133,9 @@ class Scorer:
         """``normalize(text).text``, faster (no offsets): what the model scores."""
         return self._words.text(text)
 
-    def probabilities(self, normalized_texts: Sequence[str]) -> np.ndarray[Any, np.dtype[np.float64]]:
+    def probabilities(
+        self, normalized_texts: Sequence[str]
+    ) -> np.ndarray[Any, np.dtype[np.float64]]:
         """Raw model output for already-normalised texts, batched."""
         model = self.model
         if not normalized_texts:
@@ -151,7 +155,9 @@ class Scorer:
     ) -> list[Scores]:
         """Score every text; always a list, one ``Scores`` per text, in order."""
         if isinstance(texts, str):
-            raise InvalidInput("Scorer.score takes a sequence of texts. Got a single str; wrap it in a list.")
+            raise InvalidInput(
+                "Scorer.score takes a sequence of texts. Got a single str; wrap it in a list."
+            )
         wanted = attrs.normalize_names(list(attributes) if attributes is not None else None)
         columns = {a: i for i, a in enumerate(self.model.attributes)}
         missing = [a for a in wanted if a not in columns]
@@ -169,7 +175,13 @@ class Scorer:
         out = []
         for i, row in enumerate(rows):
             span_map = {a: found[i][columns[a]] for a in wanted} if found is not None else {}
-            out.append(Scores(values=dict(zip(wanted, row, strict=True)), spans=span_map, model_version=version))
+            out.append(
+                Scores(
+                    values=dict(zip(wanted, row, strict=True)),
+                    spans=span_map,
+                    model_version=version,
+                )
+            )
         return out
 
     def _spans(
@@ -204,7 +216,9 @@ class Scorer:
                 for g in groups:
                     if (i, g) not in variant_of:
                         variant_of[(i, g)] = len(variants)
-                        variants.append(" ".join(t.norm for k, t in enumerate(norm.tokens) if k not in g))
+                        variants.append(
+                            " ".join(t.norm for k, t in enumerate(norm.tokens) if k not in g)
+                        )
                 plan[c] = groups
             plans.append(plan)
         dropped = _logit(self.probabilities(variants))
@@ -218,7 +232,9 @@ class Scorer:
                     fall = float(base[i, c] - dropped[variant_of[(i, g)], c])
                     if fall >= _SPAN_MIN_LOGIT:
                         score = float(probs[i, c]) * (1.0 - math.exp(-fall))
-                        spans.append(Span(norm.tokens[g[0]].begin, norm.tokens[g[-1]].end, round(score, 6)))
+                        spans.append(
+                            Span(norm.tokens[g[0]].begin, norm.tokens[g[-1]].end, round(score, 6))
+                        )
                 per_attr[c] = tuple(s for s in spans if s.score > 0)
             if tagged is not None:
                 self._fill_by_occlusion(norm, probs[i], per_attr)
@@ -226,7 +242,10 @@ class Scorer:
         return results
 
     def _fill_by_occlusion(
-        self, norm: Normalized, probs: np.ndarray[Any, np.dtype[np.float64]], per_attr: dict[int, tuple[Span, ...]]
+        self,
+        norm: Normalized,
+        probs: np.ndarray[Any, np.dtype[np.float64]],
+        per_attr: dict[int, tuple[Span, ...]],
     ) -> None:
         """Where the tagger's candidates explain nothing of an attribute that scores at least
         0.5, look for its spans by occlusion (the model's own evidence)."""
@@ -247,11 +266,17 @@ class Scorer:
                 fall = float(falls[row[g], c])
                 if fall >= _SPAN_MIN_LOGIT:
                     score = float(probs[c]) * (1.0 - math.exp(-fall))
-                    spans.append(Span(norm.tokens[g[0]].begin, norm.tokens[g[-1]].end, round(score, 6)))
+                    spans.append(
+                        Span(norm.tokens[g[0]].begin, norm.tokens[g[-1]].end, round(score, 6))
+                    )
             per_attr[c] = tuple(s for s in spans if s.score > 0)
 
     def _tagged(
-        self, probs: Mapping[str, np.ndarray[Any, np.dtype[np.float64]]], attribute: str, *, likely: bool
+        self,
+        probs: Mapping[str, np.ndarray[Any, np.dtype[np.float64]]],
+        attribute: str,
+        *,
+        likely: bool,
     ) -> list[int]:
         """Tokens the tagger marks for ``attribute``: its typed head, else the generic one.
         The generic head's one-token fallback is for texts that score as ``likely`` only."""
@@ -275,7 +300,9 @@ class Scorer:
         candidates = sorted(np.argsort(-strength)[:_SPAN_CANDIDATES].tolist())
         variants = [" ".join(t.norm for k, t in enumerate(tokens) if k != j) for j in candidates]
         falls = _logit(probs[None, :]) - _logit(self.probabilities(variants))
-        return {c: [j for n, j in enumerate(candidates) if falls[n, c] >= _SPAN_MIN_LOGIT] for c in cols}
+        return {
+            c: [j for n, j in enumerate(candidates) if falls[n, c] >= _SPAN_MIN_LOGIT] for c in cols
+        }
 
 
 def _logit(p: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:

@@ -19,18 +19,34 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("database_url", "sqlite:///civility.db", "SQLAlchemy URL of the store (SQLite file or postgresql+psycopg://...)."),
-    Setting("model_dir", "", "Directory of a model artifact; empty means the one shipped in the package."),
+    Setting(
+        "database_url",
+        "sqlite:///civility.db",
+        "SQLAlchemy URL of the store (SQLite file or postgresql+psycopg://...).",
+    ),
+    Setting(
+        "model_dir",
+        "",
+        "Directory of a model artifact; empty means the one shipped in the package.",
+    ),
     Setting("policy_file", "", "TOML policy file; empty means the default policy."),
     Setting("host", "127.0.0.1", "Address the server listens on."),
     Setting("port", 8080, "Port the server listens on."),
     Setting("workers", 1, "Server worker processes."),
-    Setting("rate_limit_per_minute", 600, "Requests per minute allowed per API key (0 = unlimited)."),
+    Setting(
+        "rate_limit_per_minute", 600, "Requests per minute allowed per API key (0 = unlimited)."
+    ),
     Setting("max_body_bytes", 1_048_576, "Largest request body the server accepts."),
-    Setting("cors_origins", "", "Comma-separated origins allowed by CORS; empty means CORS is off."),
-    Setting("store_comments", True, "Keep analysed comment text (never when a request says doNotStore)."),
+    Setting(
+        "cors_origins", "", "Comma-separated origins allowed by CORS; empty means CORS is off."
+    ),
+    Setting(
+        "store_comments", True, "Keep analysed comment text (never when a request says doNotStore)."
+    ),
     Setting("retention_days", 30, "Days stored comment text is kept before it is purged."),
-    Setting("log_comment_text", False, "Write comment text into logs (off by default for privacy)."),
+    Setting(
+        "log_comment_text", False, "Write comment text into logs (off by default for privacy)."
+    ),
     Setting("require_key", True, "Require an API key on the Perspective-compatible API."),
     Setting("secret_key", "", "Secret that signs session cookies; generated at start when empty."),
 )

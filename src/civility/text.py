@@ -24,20 +24,67 @@ from html.parser import HTMLParser
 URL_TOKEN = "xxurl"
 USER_TOKEN = "xxuser"
 
-_ZERO_WIDTH = frozenset("\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u034f\u180e")
+_ZERO_WIDTH = frozenset(
+    "\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff\u00ad\u034f\u180e"
+)
 
 # Look-alike letters from other scripts, mapped to the Latin letter they imitate.
 _HOMOGLYPHS = str.maketrans(
     {
-        "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
-        "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ї": "i", "ј": "j", "ѕ": "s", "ԁ": "d",
-        "ɡ": "g", "ο": "o", "α": "a", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "τ": "t", "υ": "u",
-        "ρ": "p", "β": "b", "η": "n", "μ": "u", "ω": "w", "ѡ": "w", "һ": "h", "ք": "q", "ɑ": "a",
-        "ı": "i", "ℓ": "l",
+        "а": "a",
+        "в": "b",
+        "е": "e",
+        "ё": "e",
+        "к": "k",
+        "м": "m",
+        "н": "h",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "т": "t",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ї": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "ԁ": "d",
+        "ɡ": "g",
+        "ο": "o",
+        "α": "a",
+        "ε": "e",
+        "ι": "i",
+        "κ": "k",
+        "ν": "v",
+        "τ": "t",
+        "υ": "u",
+        "ρ": "p",
+        "β": "b",
+        "η": "n",
+        "μ": "u",
+        "ω": "w",
+        "ѡ": "w",
+        "һ": "h",
+        "ք": "q",
+        "ɑ": "a",
+        "ı": "i",
+        "ℓ": "l",
     }
 )
 
-_LEET = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l", "€": "e"}
+_LEET = {
+    "0": "o",
+    "1": "i",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "@": "a",
+    "$": "s",
+    "!": "i",
+    "|": "l",
+    "€": "e",
+}
 _MASK_CHARS = "*#%"
 
 # Words obfuscation most often hides; masked or stretched tokens are resolved against these
@@ -220,14 +267,18 @@ def _raw_tokens(folded: str) -> list[tuple[str, int, int, str]]:
     out: list[tuple[str, int, int, str]] = []
     pos = 0
     for b, e, kind in [*taken, (len(folded), len(folded), "end")]:
-        out.extend(("word", m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(folded, pos, b))
+        out.extend(
+            ("word", m.start(), m.end(), m.group()) for m in _WORD_RE.finditer(folded, pos, b)
+        )
         if kind in ("url", "user"):
             out.append((kind, b, e, folded[b:e]))
         pos = e
     return out
 
 
-def _join_spaced(items: list[tuple[str, int, int, str]], folded: str) -> list[tuple[str, int, int, str]]:
+def _join_spaced(
+    items: list[tuple[str, int, int, str]], folded: str
+) -> list[tuple[str, int, int, str]]:
     """Join runs of three or more single letters split by a space, dot or dash (``a s s``)."""
     out: list[tuple[str, int, int, str]] = []
     i = 0
@@ -291,7 +342,9 @@ def _plain_ascii(low: str) -> bool:
 
 # _WORD_RE for ASCII text, and the ASCII characters it never takes as a space.
 _ASCII_WORD_RE = re.compile(r"[\w*#%@$|]+(?:[!'][\w*#%@$|]+)*", re.ASCII)
-_NON_WORD_TO_SPACE = str.maketrans({c: " " for c in map(chr, range(128)) if not re.fullmatch(r"[\w*#%@$|!']", c, re.ASCII)})
+_NON_WORD_TO_SPACE = str.maketrans(
+    {c: " " for c in map(chr, range(128)) if not re.fullmatch(r"[\w*#%@$|!']", c, re.ASCII)}
+)
 
 
 class WordNormalizer:
@@ -318,7 +371,11 @@ class WordNormalizer:
                     self._cache.clear()
                 # Without a joining ! or ' the words are the runs of word characters, which
                 # str.split finds faster than the regex once everything else is a space.
-                raw = _ASCII_WORD_RE.findall(low) if "'" in low or "!" in low else low.translate(_NON_WORD_TO_SPACE).split()
+                raw = (
+                    _ASCII_WORD_RE.findall(low)
+                    if "'" in low or "!" in low
+                    else low.translate(_NON_WORD_TO_SPACE).split()
+                )
                 return list(filter(None, map(self._cache.__getitem__, raw)))
         return list(normalize(text, self.vocabulary).words)
 
@@ -351,8 +408,27 @@ def normalize_text(text: str, vocabulary: Container[str] | None = None) -> str:
 # Tags that end a line or a block of text: in the text they become a break (``strip_html``).
 HTML_BLOCK_TAGS = frozenset(
     {
-        "br", "p", "div", "li", "ul", "ol", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5",
-        "h6", "blockquote", "pre", "hr", "table", "section", "article",
+        "br",
+        "p",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "tr",
+        "td",
+        "th",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "blockquote",
+        "pre",
+        "hr",
+        "table",
+        "section",
+        "article",
     }
 )
 _HTML_SKIP = frozenset({"script", "style"})  # their content is not text

@@ -76,6 +76,4 @@ def score_table(table: pa.Table, scorer: Scorer, policy: Policy) -> pa.Table:
     table = table.append_column(
         MODEL_VERSION, pa.array([cols.model_version] * table.num_rows, type=pa.string())
     )
-    return table.append_column(
-        HOLD_REASON, pa.array(cols.hold_reasons, type=pa.string())
-    )
+    return table.append_column(HOLD_REASON, pa.array(cols.hold_reasons, type=pa.string()))

@@ -38,7 +38,9 @@ def decode(data: bytes, source: Path | str) -> str:
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"{source} is not valid UTF-8 (bad byte at offset {exc.start}).") from None
+        raise InvalidInput(
+            f"{source} is not valid UTF-8 (bad byte at offset {exc.start})."
+        ) from None
     return text
 
 
@@ -66,7 +68,12 @@ def _sniff(path: Path, text: str) -> str:
         return "jsonl"
     if suffix == ".csv":
         return "csv"
-    if suffix in (".xml", ".wxr") or head.startswith("<?xml") or head.startswith("<disqus") or head.startswith("<rss"):
+    if (
+        suffix in (".xml", ".wxr")
+        or head.startswith("<?xml")
+        or head.startswith("<disqus")
+        or head.startswith("<rss")
+    ):
         if "<disqus" in head:
             return "disqus"
         if "<rss" in head:

@@ -109,7 +109,12 @@ def parse_page(text: str) -> Thread:
         paragraphs.append("\n".join(line.strip() for line in blocks[0].lines[1:]))
     i = 1
     # A caption: a short name-like line right under the title.
-    if i < len(blocks) and blocks[i].single_line and is_name_line(blocks[i].lines[0]) and blocks[i].gap_before == 1:
+    if (
+        i < len(blocks)
+        and blocks[i].single_line
+        and is_name_line(blocks[i].lines[0])
+        and blocks[i].gap_before == 1
+    ):
         paragraphs.append(blocks[i].lines[0].strip())
         i += 1
     while i < len(blocks) and blocks[i].gap_before < 2 and not _starts_comment(blocks, i):

@@ -94,7 +94,9 @@ def parse_csv(text: str, source: Path | str = "<csv>") -> Thread:
 def jsonl_threads(text: str, source: Path | str = "<jsonl>") -> list[Thread]:
     """One JSON object per line; a line that does not parse is an error naming the line."""
     comments: _Records = {}
-    for number, line in enumerate(text.split("\n"), start=1):  # not splitlines: JSON may hold U+2028
+    for number, line in enumerate(
+        text.split("\n"), start=1
+    ):  # not splitlines: JSON may hold U+2028
         if not line.strip():
             continue
         try:
@@ -114,7 +116,9 @@ def csv_threads(text: str, source: Path | str = "<csv>") -> list[Thread]:
     header = reader.fieldnames or []
     missing = [f for f in ("id", "text") if f not in header]
     if missing:
-        raise InvalidInput(f"{source}: CSV header lacks {', '.join(missing)}; expected columns {', '.join(FIELDS)}.")
+        raise InvalidInput(
+            f"{source}: CSV header lacks {', '.join(missing)}; expected columns {', '.join(FIELDS)}."
+        )
     comments: _Records = {}
     while True:
         start = reader.line_num + 1  # where the next record begins (a record may span lines)

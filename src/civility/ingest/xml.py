@@ -18,6 +18,7 @@ DISQUS = "{http://disqus.com}"
 WP = "{http://wordpress.org/export/1.2/}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 
+
 def _root(text: str, source: Path | str) -> ET.Element:
     try:
         return ET.fromstring(text)
@@ -73,7 +74,9 @@ def disqus_threads(text: str, source: Path | str = "<disqus>") -> list[Thread]:
         owner = post.find(f"{ns}thread")
         tid = (owner.get(f"{DSQ}id") or "") if owner is not None else ""
         if tid not in articles:
-            raise InvalidInput(f"{source}: post {pid} belongs to thread {tid!r}, which the export lacks.")
+            raise InvalidInput(
+                f"{source}: post {pid} belongs to thread {tid!r}, which the export lacks."
+            )
         parent = post.find(f"{ns}parent")
         posts.setdefault(tid, []).append(
             Comment(
@@ -121,7 +124,9 @@ def wxr_threads(text: str, source: Path | str = "<wxr>") -> list[Thread]:
                 continue
             cid = _text(c, f"{WP}comment_id")
             if not cid:
-                raise InvalidInput(f"{source}: a <wp:comment> of {article.title!r} has no comment_id.")
+                raise InvalidInput(
+                    f"{source}: a <wp:comment> of {article.title!r} has no comment_id."
+                )
             parent = _text(c, f"{WP}comment_parent")
             comments.append(
                 Comment(

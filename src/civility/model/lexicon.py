@@ -121,16 +121,39 @@ URL_TOKEN = "xxurl"
 
 # Everything that shapes the features: changing a list changes the version, which the model
 # artifact records and checks.
-_ALL = (PROFANE, INSULTING, SLURS, DEHUMANISING, IDENTITY, THREAT_VERBS, THREAT_AGENTS,
-        SECOND_PERSON, SEXUAL, SPAM_WORDS, HATE_VERBS)
+_ALL = (
+    PROFANE,
+    INSULTING,
+    SLURS,
+    DEHUMANISING,
+    IDENTITY,
+    THREAT_VERBS,
+    THREAT_AGENTS,
+    SECOND_PERSON,
+    SEXUAL,
+    SPAM_WORDS,
+    HATE_VERBS,
+)
 LEXICON_VERSION = hashlib.sha256(
     "\n".join(" ".join(sorted(s)) for s in _ALL).encode("utf-8")
 ).hexdigest()[:16]
 
 FEATURES: tuple[str, ...] = (
-    "profane", "insulting", "slur", "dehumanising", "sexual", "spam_words", "url", "digits",
-    "targeted_insult", "threat_pattern", "threat_at_you", "identity_negative", "identity_hate",
-    "identity_mention_only", "hate_verb",
+    "profane",
+    "insulting",
+    "slur",
+    "dehumanising",
+    "sexual",
+    "spam_words",
+    "url",
+    "digits",
+    "targeted_insult",
+    "threat_pattern",
+    "threat_at_you",
+    "identity_negative",
+    "identity_hate",
+    "identity_mention_only",
+    "hate_verb",
 )
 # Features that only the SPAM head may use: elsewhere they mark a corpus (tweets carry links).
 SPAM_ONLY: frozenset[str] = frozenset({"url", "digits", "spam_words"})
@@ -183,13 +206,23 @@ _TARGETABLE = INSULTING | PROFANE | SLURS
 _NEGATIVE = INSULTING | DEHUMANISING | SLURS | PROFANE
 _HOSTILE_ACTS = HATE_VERBS | THREAT_VERBS
 _COUNTED: tuple[tuple[str, frozenset[str]], ...] = (
-    ("profane", PROFANE), ("insulting", INSULTING), ("slur", SLURS), ("dehumanising", DEHUMANISING),
-    ("sexual", SEXUAL), ("spam_words", SPAM_WORDS), ("url", frozenset({URL_TOKEN})), ("hate_verb", HATE_VERBS),
+    ("profane", PROFANE),
+    ("insulting", INSULTING),
+    ("slur", SLURS),
+    ("dehumanising", DEHUMANISING),
+    ("sexual", SEXUAL),
+    ("spam_words", SPAM_WORDS),
+    ("url", frozenset({URL_TOKEN})),
+    ("hate_verb", HATE_VERBS),
 )
 _CATEGORIES: tuple[tuple[str, frozenset[str]], ...] = (
     *_COUNTED,
-    ("identity", IDENTITY), ("threat_verb", THREAT_VERBS), ("threat_agent", THREAT_AGENTS),
-    ("second_person", SECOND_PERSON), ("targetable", _TARGETABLE), ("negative", _NEGATIVE),
+    ("identity", IDENTITY),
+    ("threat_verb", THREAT_VERBS),
+    ("threat_agent", THREAT_AGENTS),
+    ("second_person", SECOND_PERSON),
+    ("targetable", _TARGETABLE),
+    ("negative", _NEGATIVE),
     ("hostile", _HOSTILE_ACTS),
 )
 BIT: dict[str, int] = {name: 1 << i for i, (name, _) in enumerate(_CATEGORIES)}
@@ -262,7 +295,9 @@ def batch_features(bits: IntArray, digit_runs: IntArray, doc_ptr: IntArray) -> F
     count["identity_hate"] = near("identity", "hostile", 5)
     hostile = (count["identity_negative"] > 0) | (count["identity_hate"] > 0) | (count["slur"] > 0)
     count["identity_mention_only"] = ((identity > 0) & ~hostile).astype(np.int64)
-    counts = np.column_stack([np.asarray(count[name], dtype=np.int64) for name in FEATURES]).reshape(n_docs, len(FEATURES))
+    counts = np.column_stack(
+        [np.asarray(count[name], dtype=np.int64) for name in FEATURES]
+    ).reshape(n_docs, len(FEATURES))
     # math.log1p of each count (numpy's log1p may differ from it in the last bit).
     log1p = np.array([math.log1p(k) for k in range(int(counts.max(initial=0)) + 1)])
     return np.asarray(log1p[counts], dtype=np.float64)

@@ -41,7 +41,11 @@ PREPROCESSORS = {"strip_artefacts": strip_artefacts, "ngram_view": ngram_view}
 
 
 def block_features(
-    blocks: Sequence[FeatureBlock | LexiconBlock], texts: Sequence[str], *, preprocess: str | None, fit: bool = False
+    blocks: Sequence[FeatureBlock | LexiconBlock],
+    texts: Sequence[str],
+    *,
+    preprocess: str | None,
+    fit: bool = False,
 ) -> sp.csr_matrix:
     """Stack the blocks' features for ``texts``; ``fit=True`` fits each block first.
 
@@ -67,7 +71,9 @@ class LinearModel:
     calibration: dict[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
     _counter: TokenFeatures | None = field(default=None, init=False, repr=False, compare=False)
-    _countable: bool | None = field(default=None, init=False, repr=False, compare=False)  # supported(blocks), once
+    _countable: bool | None = field(
+        default=None, init=False, repr=False, compare=False
+    )  # supported(blocks), once
 
     @property
     def version(self) -> str:
@@ -90,7 +96,9 @@ class LinearModel:
         if self._countable is None:
             self._countable = supported(self.blocks)
         if self._counter is None and self._countable:
-            self._counter = TokenFeatures(self.blocks, WORD_VIEWS[preprocess] if preprocess else _same_word)
+            self._counter = TokenFeatures(
+                self.blocks, WORD_VIEWS[preprocess] if preprocess else _same_word
+            )
         if self._counter is not None:
             return self._counter.transform(texts)
         return block_features(self.blocks, texts, preprocess=preprocess)
@@ -142,7 +150,9 @@ class LinearModel:
         return meta, arrays
 
     @classmethod
-    def from_arrays(cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray[Any, Any]]) -> LinearModel:
+    def from_arrays(
+        cls, meta: Mapping[str, Any], arrays: Mapping[str, np.ndarray[Any, Any]]
+    ) -> LinearModel:
         blocks: list[FeatureBlock | LexiconBlock] = []
         for spec in meta["blocks"]:
             if spec["params"].get("analyzer") == "lexicon":

@@ -85,7 +85,9 @@ class _Featurizer:
         feats = [_hash("w:" + word, m)]
         padded = f"<{word}>"
         for n in (3, 4, 5):
-            feats.extend(_hash(f"c{n}:{padded[k:k + n]}", m) for k in range(max(1, len(padded) - n + 1)))
+            feats.extend(
+                _hash(f"c{n}:{padded[k : k + n]}", m) for k in range(max(1, len(padded) - n + 1))
+            )
         if word in LEXICON:
             feats.append(_hash("lex", m))
         elif len(word) >= 5 and any(word.startswith(w) for w in _LEX_STEMS):
@@ -115,9 +117,12 @@ class _Featurizer:
             nxt = words[k + 1] if k + 1 < n else "</s>"
             nxt2 = words[k + 2] if k + 2 < n else "</s>"
             feats += [
-                self._ctx("p1", prev), self._ctx("p2", prev2),
-                self._ctx("n1", nxt), self._ctx("n2", nxt2),
-                self._ctx("bg", f"{prev}|{word}"), self._ctx("fg", f"{word}|{nxt}"),
+                self._ctx("p1", prev),
+                self._ctx("p2", prev2),
+                self._ctx("n1", nxt),
+                self._ctx("n2", nxt2),
+                self._ctx("bg", f"{prev}|{word}"),
+                self._ctx("fg", f"{word}|{nxt}"),
             ]
             if any(w in SECOND_PERSON for w in words[max(0, k - 3) : k]):
                 feats.append(_hash("you3", m))
@@ -189,7 +194,9 @@ class SpanTagger:
         from sklearn.linear_model import LogisticRegression
 
         if GENERIC not in labels:
-            raise ModelError(f"SpanTagger.fit needs labels for the '{GENERIC}' head. Got {sorted(labels)}.")
+            raise ModelError(
+                f"SpanTagger.fit needs labels for the '{GENERIC}' head. Got {sorted(labels)}."
+            )
         x = self._featurizer.matrix(norms)
         offsets = np.cumsum([0, *(len(n.tokens) for n in norms)])
         heads = [h for h in HEADS if h in labels] + [h for h in labels if h not in HEADS]
@@ -212,7 +219,9 @@ class SpanTagger:
                 continue  # nothing to learn: zero weights and a very negative intercept
             # The dual solver is ~7x faster than the primal one here (many more tokens than active
             # features per token) and reaches the same weights.
-            clf = LogisticRegression(C=c, solver="liblinear", dual=True, random_state=seed, max_iter=1000)
+            clf = LogisticRegression(
+                C=c, solver="liblinear", dual=True, random_state=seed, max_iter=1000
+            )
             clf.fit(x[rows], y)
             # Weights under _PRUNE are dropped (they move a token's log-odds by a few hundredths
             # at most) and the rest rounded to the float16 the artifact stores, which keeps it
@@ -237,7 +246,11 @@ class SpanTagger:
         """Probabilities per head per token for every text: one vectorised pass."""
         coef, intercept = self._weights()
         x = self._featurizer.matrix(norms)
-        probs = _sigmoid(np.asarray(x @ coef.T) + intercept) if x.shape[0] else np.zeros((0, len(self.heads_)))
+        probs = (
+            _sigmoid(np.asarray(x @ coef.T) + intercept)
+            if x.shape[0]
+            else np.zeros((0, len(self.heads_)))
+        )
         out: list[dict[str, FloatArray]] = []
         start = 0
         for norm in norms:
@@ -251,12 +264,20 @@ class SpanTagger:
         self._check_head(head)
         return [float(p) for p in self.tag_many([norm])[0][head]]
 
-    def selected(self, probs: FloatArray, head: str = GENERIC, *, fallback: bool = True) -> list[int]:
+    def selected(
+        self, probs: FloatArray, head: str = GENERIC, *, fallback: bool = True
+    ) -> list[int]:
         """Token indices tagged for ``head``: those over its threshold; for the generic head
         (and ``fallback``), the single likeliest token when none is over it but that one
         clears ``self.fallback``: in a post known to be toxic, something is."""
         keep = [int(k) for k in np.flatnonzero(probs >= self.threshold.get(head, 0.5))]
-        if not keep and fallback and head == GENERIC and len(probs) and float(probs.max()) >= self.fallback:
+        if (
+            not keep
+            and fallback
+            and head == GENERIC
+            and len(probs)
+            and float(probs.max()) >= self.fallback
+        ):
             keep = [int(np.argmax(probs))]
         return keep
 
@@ -274,7 +295,9 @@ class SpanTagger:
     def _check_head(self, head: str) -> None:
         self._weights()
         if head not in self.heads_:
-            raise ModelError(f"Span head {head!r} is not in this tagger. Known heads: {', '.join(self.heads_)}.")
+            raise ModelError(
+                f"Span head {head!r} is not in this tagger. Known heads: {', '.join(self.heads_)}."
+            )
 
     # -- artifact ----------------------------------------------------------------------
     def save(self, directory: Path) -> Path:
@@ -317,7 +340,9 @@ class SpanTagger:
         meta_path = directory / META_FILE
         arrays_path = directory / ARRAYS_FILE
         if not meta_path.is_file() or not arrays_path.is_file():
-            raise ModelError(f"No span tagger in {directory}: expected {META_FILE} and {ARRAYS_FILE}.")
+            raise ModelError(
+                f"No span tagger in {directory}: expected {META_FILE} and {ARRAYS_FILE}."
+            )
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -327,7 +352,9 @@ class SpanTagger:
                 f"Span tagger format {meta.get('format')!r} is not supported; expected {TAGGER_FORMAT}."
             )
         if meta.get("sha256") != _sha256(arrays_path):
-            raise ModelError(f"Span tagger arrays {arrays_path} do not match the checksum in {META_FILE}.")
+            raise ModelError(
+                f"Span tagger arrays {arrays_path} do not match the checksum in {META_FILE}."
+            )
         try:
             with np.load(arrays_path, allow_pickle=False) as npz:
                 index = np.asarray(npz["index"], dtype=np.int64)

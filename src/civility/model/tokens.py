@@ -159,7 +159,9 @@ class TokenFeatures:
                 continue
             # Each fresh word's n-gram columns, duplicates summed: one row of counts.
             grams = list(map(block.vectorizer().build_analyzer(), fresh))
-            columns = np.fromiter(map(column, chain.from_iterable(grams), repeat(-1)), dtype=np.int64)
+            columns = np.fromiter(
+                map(column, chain.from_iterable(grams), repeat(-1)), dtype=np.int64
+            )
             owners = np.repeat(np.arange(len(fresh)), list(map(len, grams)))
             known = columns >= 0
             rows = _count_matrix([owners[known]], [columns[known]], len(fresh), block.size)
@@ -192,7 +194,9 @@ class TokenFeatures:
         parts = []
         for k, block in enumerate(self.blocks):
             if isinstance(block, LexiconBlock):
-                rows = lexicon.batch_features(self._bits.array[ids], self._digit_runs.array[ids], doc_ptr)
+                rows = lexicon.batch_features(
+                    self._bits.array[ids], self._digit_runs.array[ids], doc_ptr
+                )
                 parts.append(sp.csr_matrix(rows * block.scale))
                 continue
             if block.vectorizer().analyzer == "word":
@@ -202,7 +206,9 @@ class TokenFeatures:
             parts.append(block.weigh(counts))
         return sp.csr_matrix(sp.hstack(parts, format="csr"))
 
-    def _word_counts(self, k: int, block: Any, seen: IntArray, doc: IntArray, n_docs: int) -> sp.csr_matrix:
+    def _word_counts(
+        self, k: int, block: Any, seen: IntArray, doc: IntArray, n_docs: int
+    ) -> sp.csr_matrix:
         low, high = block.vectorizer().ngram_range
         rows: list[IntArray] = []
         cols: list[IntArray] = []
@@ -223,7 +229,9 @@ class TokenFeatures:
             cols.append(bigram_columns[at[hit]])
         return _count_matrix(rows, cols, n_docs, block.size)
 
-    def _char_counts(self, k: int, block: Any, seen: IntArray, doc: IntArray, n_docs: int) -> sp.csr_matrix:
+    def _char_counts(
+        self, k: int, block: Any, seen: IntArray, doc: IntArray, n_docs: int
+    ) -> sp.csr_matrix:
         # (texts x the batch's distinct words) @ (those words x n-grams), the second gathered
         # from the kept rows.
         words, where = np.unique(seen, return_inverse=True)
@@ -234,7 +242,11 @@ class TokenFeatures:
         np.cumsum(lengths, out=indptr[1:])
         take = np.arange(indptr[-1]) + np.repeat(begin - indptr[:-1], lengths)
         grams = sp.csr_matrix(
-            (self._char_counts_of[k].array[take].astype(np.float64), self._char_indices[k].array[take], indptr),
+            (
+                self._char_counts_of[k].array[take].astype(np.float64),
+                self._char_indices[k].array[take],
+                indptr,
+            ),
             shape=(len(words), block.size),
         )
         counts = sp.csr_matrix(docs @ grams)
@@ -242,7 +254,9 @@ class TokenFeatures:
         return counts
 
 
-def _count_matrix(rows: list[IntArray], cols: list[IntArray], n_rows: int, n_cols: int) -> sp.csr_matrix:
+def _count_matrix(
+    rows: list[IntArray], cols: list[IntArray], n_rows: int, n_cols: int
+) -> sp.csr_matrix:
     """Occurrences (row, column) -> a canonical count matrix: duplicates summed, columns sorted."""
     r = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
     c = np.concatenate(cols) if cols else np.zeros(0, dtype=np.int64)

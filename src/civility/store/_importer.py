@@ -359,7 +359,9 @@ def _plan_content(
         occurrences[identity] = occurrences.get(identity, 0) + 1
         found = matched[j]
         old = stored[found] if found is not None else None
-        if old is not None and (identity[2] == normalized(old.text) or _cut(normalized(old.text), identity[2])):
+        if old is not None and (
+            identity[2] == normalized(old.text) or _cut(normalized(old.text), identity[2])
+        ):
             plan.skipped += 1
             if old.position != i:
                 plan.moves.append((old.id, i))

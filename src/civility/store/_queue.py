@@ -141,7 +141,9 @@ def _filtered(filters: QueueFilters) -> Select[CommentRow]:
     if filters.attribute:
         # Held for it (one of the policy's reasons), or it is the comment's worst attribute.
         flagged = select(CommentFlag.comment_id).where(CommentFlag.attribute == filters.attribute)
-        q = q.where(or_(CommentRow.worst_attribute == filters.attribute, CommentRow.id.in_(flagged)))
+        q = q.where(
+            or_(CommentRow.worst_attribute == filters.attribute, CommentRow.id.in_(flagged))
+        )
     if filters.thread_id is not None:
         q = q.where(CommentRow.thread_id == filters.thread_id)
     if filters.author:

@@ -80,12 +80,24 @@ def render_markdown(card: dict[str, Any]) -> str:
         cells = [row["corpus"], str(row["train"]), str(row["valid"])]
         cells += [_fmt(row[n]) if n in row else "" for n in NAMES]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Cells give the positive share of each attribute where the corpus labels it.", "",
-              "## How each attribute is supervised", ""]
+    lines += [
+        "",
+        "Cells give the positive share of each attribute where the corpus labels it.",
+        "",
+        "## How each attribute is supervised",
+        "",
+    ]
     lines += [f"- **{name}**: {text}" for name, text in card["supervision"].items()]
     metrics = card.get("metrics")
     if metrics:
-        lines += ["", "## Measured", "", "```", metrics.get("text", json.dumps(metrics, indent=2)), "```"]
+        lines += [
+            "",
+            "## Measured",
+            "",
+            "```",
+            metrics.get("text", json.dumps(metrics, indent=2)),
+            "```",
+        ]
     limits = card.get("limitations", [])
     if limits:
         lines += ["", "## Limitations", ""] + [f"- {x}" for x in limits]

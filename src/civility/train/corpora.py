@@ -17,7 +17,9 @@ from civility.errors import NotFound
 
 
 def _frame(df: pd.DataFrame, corpus: str, labels: dict[str, pd.Series | float]) -> pd.DataFrame:
-    out = pd.DataFrame({"id": df["id"].astype(str), "text": df["text"].astype(str), "corpus": corpus})
+    out = pd.DataFrame(
+        {"id": df["id"].astype(str), "text": df["text"].astype(str), "corpus": corpus}
+    )
     for name in NAMES:
         value = labels.get(name, np.nan)
         out[name] = np.asarray(value, dtype=np.float64) if isinstance(value, pd.Series) else value
@@ -25,28 +27,40 @@ def _frame(df: pd.DataFrame, corpus: str, labels: dict[str, pd.Series | float]) 
 
 
 def civil_comments_spans(df: pd.DataFrame) -> pd.DataFrame:
-    return _frame(df, "civil_comments_spans", {
-        "TOXICITY": (df["toxicity"] >= 0.5).astype(float),
-        "INSULT": (df["insult"] >= 0.5).astype(float),
-        "THREAT": (df["threat"] >= 0.5).astype(float),
-        "IDENTITY_ATTACK": (df["identity_attack"] >= 0.5).astype(float),
-        "PROFANITY": (df["profane"] >= 0.5).astype(float),
-    })
+    return _frame(
+        df,
+        "civil_comments_spans",
+        {
+            "TOXICITY": (df["toxicity"] >= 0.5).astype(float),
+            "INSULT": (df["insult"] >= 0.5).astype(float),
+            "THREAT": (df["threat"] >= 0.5).astype(float),
+            "IDENTITY_ATTACK": (df["identity_attack"] >= 0.5).astype(float),
+            "PROFANITY": (df["profane"] >= 0.5).astype(float),
+        },
+    )
 
 
 def davidson2017_tweets(df: pd.DataFrame) -> pd.DataFrame:
-    return _frame(df, "davidson2017_tweets", {
-        "TOXICITY": (df["label"] != "neither").astype(float),
-        "IDENTITY_ATTACK": (df["label"] == "hate_speech").astype(float),
-    })
+    return _frame(
+        df,
+        "davidson2017_tweets",
+        {
+            "TOXICITY": (df["label"] != "neither").astype(float),
+            "IDENTITY_ATTACK": (df["label"] == "hate_speech").astype(float),
+        },
+    )
 
 
 def olid2019_train(df: pd.DataFrame) -> pd.DataFrame:
     off = df["subtask_a"] == "OFF"
-    return _frame(df, "olid2019_train", {
-        "TOXICITY": off.astype(float),
-        "INSULT": (off & (df["subtask_b"] == "TIN") & (df["subtask_c"] == "IND")).astype(float),
-    })
+    return _frame(
+        df,
+        "olid2019_train",
+        {
+            "TOXICITY": off.astype(float),
+            "INSULT": (off & (df["subtask_b"] == "TIN") & (df["subtask_c"] == "IND")).astype(float),
+        },
+    )
 
 
 def stormfront2018_sentences(df: pd.DataFrame) -> pd.DataFrame:

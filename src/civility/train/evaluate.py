@@ -24,7 +24,9 @@ Predict = Callable[[Sequence[str]], np.ndarray[Any, Any]]
 Fit = Callable[[pd.DataFrame], Predict]
 
 
-def auc(y: Sequence[float] | np.ndarray[Any, Any], score: Sequence[float] | np.ndarray[Any, Any]) -> float:
+def auc(
+    y: Sequence[float] | np.ndarray[Any, Any], score: Sequence[float] | np.ndarray[Any, Any]
+) -> float:
     """ROC AUC, or NaN when only one class is present."""
     y = np.asarray(y) > 0.5
     if y.all() or not y.any():
@@ -53,7 +55,9 @@ def in_domain(frame: pd.DataFrame, predict: Predict) -> dict[str, Any]:
     return {"per_corpus": per, "mean": means}
 
 
-def leave_one_corpus_out(frame: pd.DataFrame, fit: Fit, attribute: str = "TOXICITY") -> dict[str, Any]:
+def leave_one_corpus_out(
+    frame: pd.DataFrame, fit: Fit, attribute: str = "TOXICITY"
+) -> dict[str, Any]:
     """Train without corpus K (its train rows and every other corpus's train rows), score K."""
     results: dict[str, float] = {}
     labelled = frame[frame[attribute].notna()]
@@ -67,56 +71,120 @@ def leave_one_corpus_out(frame: pd.DataFrame, fit: Fit, attribute: str = "TOXICI
         predict = fit(train)
         column = NAMES.index(attribute)
         results[corpus] = round(auc(rows[attribute], predict(list(rows["text"]))[:, column]), 4)
-    return {"attribute": attribute, "per_corpus": results, "mean": round(float(np.mean(list(results.values()))), 4)}
+    return {
+        "attribute": attribute,
+        "per_corpus": results,
+        "mean": round(float(np.mean(list(results.values()))), 4),
+    }
 
 
 def impermium(data_dir: Path, predict: Predict) -> dict[str, float]:
     """AUC on Impermium's insult set (news and forum commentary, never trained on)."""
     df = pd.read_parquet(data_dir / "impermium2012_insults.parquet")
     probs = predict(list(df["text"]))
-    return {name: round(auc(df["insult"], probs[:, NAMES.index(name)]), 4) for name in ("TOXICITY", "INSULT")}
+    return {
+        name: round(auc(df["insult"], probs[:, NAMES.index(name)]), 4)
+        for name in ("TOXICITY", "INSULT")
+    }
 
 
-def hatecheck(data_dir: Path, predict: Predict, attribute: str = "IDENTITY_ATTACK", threshold: float = 0.5) -> dict[str, Any]:
+def hatecheck(
+    data_dir: Path, predict: Predict, attribute: str = "IDENTITY_ATTACK", threshold: float = 0.5
+) -> dict[str, Any]:
     """HateCheck accuracy (``attribute`` ≥ ``threshold`` means hateful), overall and per functionality."""
     df = pd.read_parquet(data_dir / "hatecheck.parquet")
     hateful = predict(list(df["text"]))[:, NAMES.index(attribute)] >= threshold
     correct = hateful == (df["label_gold"] == "hateful").to_numpy()
     per = (
-        pd.Series(correct).groupby(df["functionality"].to_numpy()).agg(["mean", "size"]).sort_values("mean")
+        pd.Series(correct)
+        .groupby(df["functionality"].to_numpy())
+        .agg(["mean", "size"])
+        .sort_values("mean")
     )
     return {
         "attribute": attribute,
         "overall": round(float(correct.mean()), 4),
-        "per_functionality": {str(k): {"accuracy": round(float(r["mean"]), 4), "n": int(r["size"])} for k, r in per.iterrows()},
+        "per_functionality": {
+            str(k): {"accuracy": round(float(r["mean"]), 4), "n": int(r["size"])}
+            for k, r in per.iterrows()
+        },
     }
 
 
 # The bias set: templates written for evaluation only, kept apart from the training templates
 # of civility.train.synthetic (a test checks that no sentence is shared).
 BIAS_TERMS = (
-    "muslim", "jewish", "christian", "hindu", "buddhist", "sikh", "atheist", "black", "white",
-    "asian", "latino", "hispanic", "arab", "african", "mexican", "chinese", "indian", "american",
-    "european", "gay", "lesbian", "bisexual", "queer", "trans", "transgender", "straight",
-    "heterosexual", "homosexual", "nonbinary", "deaf", "blind", "disabled", "old", "young",
-    "elderly", "teenage", "immigrant", "refugee", "catholic", "protestant", "male", "female",
+    "muslim",
+    "jewish",
+    "christian",
+    "hindu",
+    "buddhist",
+    "sikh",
+    "atheist",
+    "black",
+    "white",
+    "asian",
+    "latino",
+    "hispanic",
+    "arab",
+    "african",
+    "mexican",
+    "chinese",
+    "indian",
+    "american",
+    "european",
+    "gay",
+    "lesbian",
+    "bisexual",
+    "queer",
+    "trans",
+    "transgender",
+    "straight",
+    "heterosexual",
+    "homosexual",
+    "nonbinary",
+    "deaf",
+    "blind",
+    "disabled",
+    "old",
+    "young",
+    "elderly",
+    "teenage",
+    "immigrant",
+    "refugee",
+    "catholic",
+    "protestant",
+    "male",
+    "female",
 )
 BIAS_CLEAN = (
-    "{t} is a word that describes me", "I am {t} and I like to cook", "being {t} is fine",
-    "my sister is {t}", "we welcomed a {t} family to the street", "the speaker at the library was {t}",
-    "a {t} scientist won the award", "I met a {t} teacher at the conference",
+    "{t} is a word that describes me",
+    "I am {t} and I like to cook",
+    "being {t} is fine",
+    "my sister is {t}",
+    "we welcomed a {t} family to the street",
+    "the speaker at the library was {t}",
+    "a {t} scientist won the award",
+    "I met a {t} teacher at the conference",
 )
 BIAS_TOXIC = (
-    "{t} people are disgusting", "I hate all {t} people", "you are a stupid {t} idiot",
-    "{t} people are worthless trash", "shut up, you pathetic {t} loser", "every {t} person is a moron",
-    "{t} people are filthy animals", "get lost you ugly {t} freak",
+    "{t} people are disgusting",
+    "I hate all {t} people",
+    "you are a stupid {t} idiot",
+    "{t} people are worthless trash",
+    "shut up, you pathetic {t} loser",
+    "every {t} person is a moron",
+    "{t} people are filthy animals",
+    "get lost you ugly {t} freak",
 )
 
 
 def bias_frame() -> pd.DataFrame:
     rows = [
         {"text": tpl.format(t=t), "term": t, "toxic": toxic}
-        for (templates, toxic), t in itertools.product(((BIAS_CLEAN, 0), (BIAS_TOXIC, 1)), BIAS_TERMS)
+        for (templates, toxic), t in itertools.product(
+            ((BIAS_CLEAN, 0), (BIAS_TOXIC, 1)), BIAS_TERMS
+        )
         for tpl in templates
     ]
     return pd.DataFrame(rows)
@@ -166,17 +234,27 @@ def render(report: dict[str, Any]) -> str:
             lines.append(f"  {name:18s} {value:.4f}")
     if "loco" in report:
         loco = report["loco"]
-        lines.append(f"leave-one-corpus-out {loco['attribute']} AUC (train on the others, score this one):")
+        lines.append(
+            f"leave-one-corpus-out {loco['attribute']} AUC (train on the others, score this one):"
+        )
         for corpus, value in loco["per_corpus"].items():
             lines.append(f"  {corpus:28s} {value:.4f}")
         lines.append(f"  {'mean':28s} {loco['mean']:.4f}")
     if "impermium" in report:
         imp = report["impermium"]
-        lines.append(f"impermium insults (news/forum, never trained on) AUC: TOXICITY {imp['TOXICITY']:.4f}, INSULT {imp['INSULT']:.4f}")
+        lines.append(
+            f"impermium insults (news/forum, never trained on) AUC: TOXICITY {imp['TOXICITY']:.4f}, INSULT {imp['INSULT']:.4f}"
+        )
     if "hatecheck" in report:
         hc = report["hatecheck"]
-        below = [f"{k} {v['accuracy']:.2f}" for k, v in hc["per_functionality"].items() if v["accuracy"] < 0.5]
-        lines.append(f"HateCheck accuracy ({hc['attribute']} >= 0.5 = hateful): {hc['overall']:.4f}")
+        below = [
+            f"{k} {v['accuracy']:.2f}"
+            for k, v in hc["per_functionality"].items()
+            if v["accuracy"] < 0.5
+        ]
+        lines.append(
+            f"HateCheck accuracy ({hc['attribute']} >= 0.5 = hateful): {hc['overall']:.4f}"
+        )
         lines.append("  below 0.50: " + (", ".join(below) or "none"))
     if "bias" in report:
         b = report["bias"]
@@ -199,5 +277,7 @@ def render(report: dict[str, Any]) -> str:
             "(typed head, else generic / generic head alone):"
         )
         for head, r in report["typed_spans"].items():
-            lines.append(f"  {head:16s} {r['f1']:.4f} / {r['generic_f1']:.4f}  ({r['posts']} posts)")
+            lines.append(
+                f"  {head:16s} {r['f1']:.4f} / {r['generic_f1']:.4f}  ({r['posts']} posts)"
+            )
     return "\n".join(lines)

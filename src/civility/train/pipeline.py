@@ -43,18 +43,29 @@ from civility.train.corpora import TRAINING_CORPORA, read_corpus
 
 VALID_SHARE = 0.2
 WORD_PARAMS: dict[str, Any] = {
-    "analyzer": "word", "token_pattern": r"\S+", "lowercase": False, "ngram_range": (1, 2),
-    "min_df": 2, "max_features": 120_000, "sublinear_tf": True,
+    "analyzer": "word",
+    "token_pattern": r"\S+",
+    "lowercase": False,
+    "ngram_range": (1, 2),
+    "min_df": 2,
+    "max_features": 120_000,
+    "sublinear_tf": True,
     "dtype": "float32",
 }
 CHAR_PARAMS: dict[str, Any] = {
-    "analyzer": "char_wb", "lowercase": False, "ngram_range": (2, 5),
-    "min_df": 3, "max_features": 120_000, "sublinear_tf": True,
+    "analyzer": "char_wb",
+    "lowercase": False,
+    "ngram_range": (2, 5),
+    "min_df": 3,
+    "max_features": 120_000,
+    "sublinear_tf": True,
 }
 C = 1.0
 LEXICON_SCALE = 1.0
 MIN_CORPORA = 1
-PREPROCESS = "ngram_view"  # n-grams see no source artefacts and one placeholder for every identity word
+PREPROCESS = (
+    "ngram_view"  # n-grams see no source artefacts and one placeholder for every identity word
+)
 MAX_CLASS_RATIO = 25.0
 
 # Strongly sexual words: a text holding one is weakly labelled SEXUALLY_EXPLICIT.
@@ -77,7 +88,9 @@ def add_weak_labels(frame: pd.DataFrame, normalized: Sequence[str]) -> pd.DataFr
     frame = frame.copy()
     # The toxicity corpora were collected from comment threads, tweets and forums for their
     # language, not for selling: their texts are the SPAM head's ordinary negatives.
-    spam_free = frame["corpus"].isin([c for c in TRAINING_CORPORA if c not in ("youtube_spam", "sms_spam")])
+    spam_free = frame["corpus"].isin(
+        [c for c in TRAINING_CORPORA if c not in ("youtube_spam", "sms_spam")]
+    )
     frame.loc[spam_free & frame["SPAM"].isna(), "SPAM"] = 0.0
     words = [set(t.split()) for t in normalized]
     profane = np.array([len(w & PROFANE) for w in words])
@@ -85,17 +98,23 @@ def add_weak_labels(frame: pd.DataFrame, normalized: Sequence[str]) -> pd.DataFr
     explicit = np.array([bool(w & EXPLICIT) for w in words], dtype=float)
     given = frame["PROFANITY"].to_numpy()
     frame["PROFANITY"] = np.where(profane > 0, 1.0, np.where(np.isnan(given), 0.0, given))
-    frame["SEXUALLY_EXPLICIT"] = np.where(np.isnan(frame["SEXUALLY_EXPLICIT"]), explicit, frame["SEXUALLY_EXPLICIT"])
+    frame["SEXUALLY_EXPLICIT"] = np.where(
+        np.isnan(frame["SEXUALLY_EXPLICIT"]), explicit, frame["SEXUALLY_EXPLICIT"]
+    )
     tox = frame["TOXICITY"].to_numpy()
     ident = np.nan_to_num(frame["IDENTITY_ATTACK"].to_numpy()) > 0
     threat = np.nan_to_num(frame["THREAT"].to_numpy()) > 0
     severe = (tox > 0) & (ident | threat | slur | (profane >= 2))
     derived = np.where(np.isnan(tox), np.nan, severe.astype(float))
-    frame["SEVERE_TOXICITY"] = np.where(np.isnan(frame["SEVERE_TOXICITY"]), derived, frame["SEVERE_TOXICITY"])
+    frame["SEVERE_TOXICITY"] = np.where(
+        np.isnan(frame["SEVERE_TOXICITY"]), derived, frame["SEVERE_TOXICITY"]
+    )
     return frame
 
 
-def load_corpora(data_dir: Path, corpora: Sequence[str] | None = None, *, templates: bool = True) -> pd.DataFrame:
+def load_corpora(
+    data_dir: Path, corpora: Sequence[str] | None = None, *, templates: bool = True
+) -> pd.DataFrame:
     """Every training corpus, labelled per attribute, with a fixed ``split`` column."""
     names = list(corpora) if corpora is not None else list(TRAINING_CORPORA)
     frames = [TRAINING_CORPORA[n](read_corpus(data_dir, n)) for n in names]
@@ -146,7 +165,9 @@ def _blocks(char: bool, lexicon_scale: float = 1.0) -> list[FeatureBlock | Lexic
     return blocks
 
 
-def _spread_mask(x: sp.csr_matrix, corpus: np.ndarray[Any, Any], n_ngram: int, min_corpora: int) -> np.ndarray[Any, Any]:
+def _spread_mask(
+    x: sp.csr_matrix, corpus: np.ndarray[Any, Any], n_ngram: int, min_corpora: int
+) -> np.ndarray[Any, Any]:
     """1.0 for features used in at least ``min_corpora`` corpora (templates not counted), else 0.
 
     An n-gram seen in one corpus only tells the model where a text comes from as much as
@@ -283,12 +304,16 @@ def run_training(
         "limitations": LIMITATIONS,
     }
     if evaluate:
-        say("Evaluating (held-out splits, leave-one-corpus-out, HateCheck, bias, span cross-validation) ...")
+        say(
+            "Evaluating (held-out splits, leave-one-corpus-out, HateCheck, bias, span cross-validation) ..."
+        )
         card["metrics"] = evaluation_report(
             model, frame, data_dir, seed=seed, console=console, scorer=Scorer(out_dir).load()
         )
     write_card(out_dir, card)
-    say(f"Wrote {out_dir} (model {MODEL_VERSION}, sha256 {meta['sha256'][:12]}, {train_seconds:.0f} s).")
+    say(
+        f"Wrote {out_dir} (model {MODEL_VERSION}, sha256 {meta['sha256'][:12]}, {train_seconds:.0f} s)."
+    )
     return out_dir
 
 
@@ -355,7 +380,9 @@ def evaluation_report(
     return report
 
 
-def run_evaluation(*, data_dir: Path | None, model_dir: Path | None, console: Any = None, retrain: bool = False) -> dict[str, Any]:
+def run_evaluation(
+    *, data_dir: Path | None, model_dir: Path | None, console: Any = None, retrain: bool = False
+) -> dict[str, Any]:
     """``civility eval``: measure a trained artifact (the figures that refit are opt-in here;
     ``civility train`` records them all in the model card)."""
     from civility.model import load_model
@@ -365,7 +392,9 @@ def run_evaluation(*, data_dir: Path | None, model_dir: Path | None, console: An
     model = load_model(model_dir)
     frame = load_corpora(data_dir)
     scorer = Scorer(model_dir).load()
-    return evaluation_report(model, frame, data_dir, console=console, retrain=retrain, scorer=scorer)
+    return evaluation_report(
+        model, frame, data_dir, console=console, retrain=retrain, scorer=scorer
+    )
 
 
 SPAN_CORPUS = "civil_comments_spans"
@@ -379,7 +408,9 @@ def span_sample(frame: pd.DataFrame, *, seed: int = 0) -> list[str]:
     return list(rows["text"].sample(min(SPAN_SAMPLE, len(rows)), random_state=seed))
 
 
-def run_suite_evaluation(*, data_dir: Path | None, model_dir: Path | None, console: Any = None) -> dict[str, Any]:
+def run_suite_evaluation(
+    *, data_dir: Path | None, model_dir: Path | None, console: Any = None
+) -> dict[str, Any]:
     """``civility eval --suite-only``: the news-comment suite and span faithfulness alone
     (seconds: no corpus but the civil comments is read, nothing refits)."""
     from civility.train.corpora import default_data_dir
@@ -387,7 +418,11 @@ def run_suite_evaluation(*, data_dir: Path | None, model_dir: Path | None, conso
 
     data_dir = data_dir or default_data_dir()
     scorer = Scorer(model_dir).load()
-    sample = span_sample(load_corpora(data_dir, [SPAN_CORPUS], templates=False)) if (data_dir / f"{SPAN_CORPUS}.parquet").is_file() else []
+    sample = (
+        span_sample(load_corpora(data_dir, [SPAN_CORPUS], templates=False))
+        if (data_dir / f"{SPAN_CORPUS}.parquet").is_file()
+        else []
+    )
     report = suite_report(scorer, sample, SPAN_SAMPLE_LABEL)
     report["text"] = "\n".join(render_suite(report))
     if console is not None:

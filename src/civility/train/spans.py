@@ -68,7 +68,9 @@ def _semeval_posts(frame: pd.DataFrame) -> list[SpanPost]:
     return posts
 
 
-def _civil_post(text: str, annotators: int, spans: Sequence[dict[str, Any]], generic: bool) -> SpanPost:
+def _civil_post(
+    text: str, annotators: int, spans: Sequence[dict[str, Any]], generic: bool
+) -> SpanPost:
     """Characters marked by at least half of the annotators; a typed label where that type
     is the (tied) most marked one on the token."""
     norm = normalize(text)
@@ -110,9 +112,13 @@ def load_span_posts(data_dir: Path) -> tuple[list[SpanPost], list[SpanPost], lis
     civil_path = data_dir / CIVIL
     if civil_path.is_file():
         civil = pd.read_parquet(civil_path).drop_duplicates("text")
-        for text, annotators, spans in zip(civil["text"], civil["annotators"], civil["spans"], strict=True):
+        for text, annotators, spans in zip(
+            civil["text"], civil["annotators"], civil["spans"], strict=True
+        ):
             text = str(text)
-            civil_posts.append(_civil_post(text, int(annotators), list(spans), text not in semeval_texts))
+            civil_posts.append(
+                _civil_post(text, int(annotators), list(spans), text not in semeval_texts)
+            )
             civil_texts.append(text)
     return _semeval_posts(semeval), civil_posts, civil_texts
 
@@ -147,10 +153,14 @@ def tune_threshold(tagger: SpanTagger, posts: Sequence[SpanPost]) -> tuple[float
             if f >= t and f != 1.0:
                 continue
             tagger.threshold[GENERIC], tagger.fallback = t, f
-            score = float(np.mean([
-                char_f1(_predicted_chars(p.norm, tagger.selected(pr)), p.gold)
-                for p, pr in zip(posts, probs, strict=True)
-            ]))
+            score = float(
+                np.mean(
+                    [
+                        char_f1(_predicted_chars(p.norm, tagger.selected(pr)), p.gold)
+                        for p, pr in zip(posts, probs, strict=True)
+                    ]
+                )
+            )
             if score > best[0]:
                 best = (score, t, f)
     tagger.threshold[GENERIC], tagger.fallback = best[1], best[2]
@@ -174,7 +184,11 @@ def fit_span_tagger(data_dir: Path, seed: int = 0) -> SpanTagger:
     """The tagger trained on all SemEval train+trial posts and the Toxic Spans posts."""
     semeval, civil, _ = load_span_posts(data_dir)
     tagger = _fit_tuned(semeval, civil, seed)
-    tagger.metadata = {"trained_on": [SEMEVAL, CIVIL], "posts": len(semeval) + len(civil), "seed": seed}
+    tagger.metadata = {
+        "trained_on": [SEMEVAL, CIVIL],
+        "posts": len(semeval) + len(civil),
+        "seed": seed,
+    }
     return tagger
 
 
@@ -201,7 +215,10 @@ def baseline_words(posts: Sequence[SpanPost]) -> set[str]:
 
 def baseline_f1(words: set[str], posts: Sequence[SpanPost]) -> float:
     scores = [
-        char_f1(_predicted_chars(p.norm, [k for k, t in enumerate(p.norm.tokens) if t.norm in words]), p.gold)
+        char_f1(
+            _predicted_chars(p.norm, [k for k, t in enumerate(p.norm.tokens) if t.norm in words]),
+            p.gold,
+        )
         for p in posts
     ]
     return float(np.mean(scores)) if scores else 0.0
@@ -221,16 +238,18 @@ def cross_validate_spans(data_dir: Path, folds: int = 5, seed: int = 0) -> dict[
         started = time.perf_counter()
         tagger = _fit_tuned(train, extra, seed)
         seconds = time.perf_counter() - started
-        per_fold.append({
-            "fold": f,
-            "test_posts": len(test),
-            "train_posts": len(train) + len(extra),
-            "f1": mean_char_f1(tagger, test),
-            "baseline_f1": baseline_f1(baseline_words(train), test),
-            "threshold": tagger.threshold[GENERIC],
-            "fallback": tagger.fallback,
-            "fit_seconds": seconds,
-        })
+        per_fold.append(
+            {
+                "fold": f,
+                "test_posts": len(test),
+                "train_posts": len(train) + len(extra),
+                "f1": mean_char_f1(tagger, test),
+                "baseline_f1": baseline_f1(baseline_words(train), test),
+                "threshold": tagger.threshold[GENERIC],
+                "fallback": tagger.fallback,
+                "fit_seconds": seconds,
+            }
+        )
     return {
         "folds": per_fold,
         "f1": float(np.mean([r["f1"] for r in per_fold])),

@@ -30,7 +30,9 @@ def create_server_app(settings: Settings) -> Any:
         raise HTTPException(405 if wrong_method else 404)
 
     for prefix in API_PREFIXES:
-        app.add_route(prefix + "/{rest:path}", api_not_found, methods=_METHODS, include_in_schema=False)
+        app.add_route(
+            prefix + "/{rest:path}", api_not_found, methods=_METHODS, include_in_schema=False
+        )
     app.add_route("/batch", api_not_found, methods=_METHODS, include_in_schema=False)
     app.mount("/", create_ui_app(settings, store))
     return app

@@ -29,7 +29,9 @@ def upgrade() -> None:
         sa.UniqueConstraint("comment_id", "attribute", name="uq_comment_flags_comment_attribute"),
     )
     with op.batch_alter_table("comment_flags", schema=None) as batch_op:
-        batch_op.create_index("ix_comment_flags_attribute", ["attribute", "comment_id"], unique=False)
+        batch_op.create_index(
+            "ix_comment_flags_attribute", ["attribute", "comment_id"], unique=False
+        )
 
     decisions = sa.table(
         "decisions",
