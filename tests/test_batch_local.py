@@ -184,12 +184,18 @@ def _processes_in_session(sid: int) -> list[str]:
     return found
 
 
-@pytest.mark.slow
-def test_ctrl_c_stops_workers_and_a_rerun_resumes_to_the_identical_output(tmp_path: Path) -> None:
-    # Enough chunks that the job cannot finish between the first part and Ctrl-C, even when
-    # the test process is starved on a loaded machine (6,000 rows once did: exit 0).
-    chunks = 480
-    rows = [{"id": i, "text": f"{TEXTS[i % len(TEXTS)]} comment {i}"} for i in range(chunks * 50)]
+# A job long enough that it cannot finish between its first part and a signal, even when the
+# test process is starved on a loaded machine (6,000 rows once did: exit 0 before Ctrl-C).
+LONG_JOB_CHUNKS = 480
+
+
+def _long_job(tmp_path: Path) -> tuple[Path, Path, Path, subprocess.Popen[str]]:
+    """Input, output and parts paths of a 2-worker job of ``LONG_JOB_CHUNKS`` chunks of 50
+    rows, and its process, returned once its first part is written."""
+    rows = [
+        {"id": i, "text": f"{TEXTS[i % len(TEXTS)]} comment {i}"}
+        for i in range(LONG_JOB_CHUNKS * 50)
+    ]
     src = _write_jsonl(tmp_path / "in.jsonl", rows)
     out = tmp_path / "out.parquet"
     parts = tmp_path / "out.parquet.parts"
@@ -197,6 +203,13 @@ def test_ctrl_c_stops_workers_and_a_rerun_resumes_to_the_identical_output(tmp_pa
     deadline = time.monotonic() + 120
     while not list(parts.glob("0*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.2)
+    return src, out, parts, proc
+
+
+@pytest.mark.slow
+def test_ctrl_c_stops_workers_and_a_rerun_resumes_to_the_identical_output(tmp_path: Path) -> None:
+    chunks = LONG_JOB_CHUNKS
+    src, out, parts, proc = _long_job(tmp_path)
     os.killpg(proc.pid, signal.SIGINT)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 130, err
@@ -386,19 +399,10 @@ def _children(pid: int) -> list[int]:
 
 @pytest.mark.slow
 def test_workers_exit_when_the_driver_is_killed_and_a_rerun_resumes(tmp_path: Path) -> None:
-    # Enough chunks that the job cannot finish between the first part and the kill, even
-    # when the test process is starved on a loaded machine.
-    chunks = 480
-    rows = [{"id": i, "text": f"{TEXTS[i % len(TEXTS)]} comment {i}"} for i in range(chunks * 50)]
-    src = _write_jsonl(tmp_path / "in.jsonl", rows)
-    out = tmp_path / "out.parquet"
-    parts = tmp_path / "out.parquet.parts"
-    proc = _cli(str(src), str(out), "--workers", "2", "--chunk-size", "50")
+    chunks = LONG_JOB_CHUNKS
+    src, out, parts, proc = _long_job(tmp_path)
     children: list[int] = []
     try:
-        deadline = time.monotonic() + 120
-        while not list(parts.glob("0*.parquet")) and time.monotonic() < deadline:
-            time.sleep(0.2)
         children = _children(proc.pid)  # the workers and multiprocessing's resource tracker
         assert len(children) >= 2, _processes_in_session(proc.pid)
         proc.kill()  # kill -9: nothing in the driver runs any more
@@ -423,7 +427,7 @@ def test_workers_exit_when_the_driver_is_killed_and_a_rerun_resumes(tmp_path: Pa
     assert f"{done} of {chunks} chunks resumed" in printed
     scored = pq.read_table(out).to_pylist()
     assert [r["id"] for r in scored] == list(range(chunks * 50))  # every row, once, in order
-    assert [r["text"] for r in scored] == [r["text"] for r in rows]
+    assert [r["text"] for r in scored] == [json.loads(line)["text"] for line in src.open()]
     assert all(r["decision"] is not None for r in scored)
     assert not parts.exists()
 
