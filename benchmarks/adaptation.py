@@ -26,6 +26,7 @@ retraining at 1,600 decisions.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import os
@@ -249,9 +250,8 @@ def replay(
     )
     out: dict[str, Any] = {"adapted": [], "plain": [], "active": [], "retrain_s": []}
     adapter: Any = None
-    for step in steps:
-        if step > n_pool:
-            break
+    for wanted in steps:
+        step = min(wanted, n_pool)  # a small site replays every decision it has
         while order == "teach" and len(order_rows) < step:
             # Re-fit between reviews in chunks of half of what is decided (at least 50).
             chunk = min(step - len(order_rows), max(50, len(order_rows) // 2))
@@ -322,6 +322,48 @@ def _teach(
     return [int(i) for i in pick]
 
 
+def scoring_speed(site: Site, settings: Any, repeats: int = 3) -> str:
+    """Texts per second, raw text in, TOXICITY out: the base alone (``Scorer.score``) and the
+    base with an active adapter fitted on 1,600 of the site's decisions."""
+    from civility import adapt
+
+    n = min(1600, len(site.pool))
+    examples = [
+        adapt.Example(i, t, int(y), MODERATORS[k % len(MODERATORS)])
+        for k, (i, t, y) in enumerate(
+            zip(site.pool["id"][:n], site.pool["text"][:n], site.pool_y[:n], strict=True)
+        )
+    ]
+    adapter = adapt.fit_adapter(site.scorer, {"TOXICITY": examples}, settings)
+    adapter.adapters["TOXICITY"].active = True  # timed whether or not it earned activation
+    texts = list(site.held["text"])
+    best_base = best_adapted = float("inf")
+    for _ in range(repeats):
+        started = time.perf_counter()
+        site.scorer.score(texts, attributes=["TOXICITY"])
+        best_base = min(best_base, time.perf_counter() - started)
+        started = time.perf_counter()
+        adapter.score(site.scorer, texts)
+        best_adapted = min(best_adapted, time.perf_counter() - started)
+    base_rate, adapted_rate = len(texts) / best_base, len(texts) / best_adapted
+    return (
+        f"scoring speed ({len(texts):,} texts, best of {repeats}): base {base_rate:,.0f}/s, "
+        f"with an adapter {adapted_rate:,.0f}/s ({adapted_rate / base_rate:.0%})"
+    )
+
+
+def _setting(item: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` (VALUE as JSON, or true/false) for one field of AdaptSettings."""
+    from civility.adapt import AdaptSettings
+
+    name, _, value = item.partition("=")
+    known = {f.name for f in dataclasses.fields(AdaptSettings)}
+    if name not in known:
+        raise SystemExit(f"--set: unknown setting {name!r}; known: {', '.join(sorted(known))}")
+    parsed: Any = value == "true" if value in ("true", "false") else json.loads(value)
+    return name, tuple(parsed) if isinstance(parsed, list) else parsed
+
+
 def _fmt(values: Sequence[float]) -> str:
     arr = np.asarray([v for v in values if not np.isnan(v)], dtype=float)
     if not len(arr):
@@ -347,6 +389,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--bases-only", action="store_true", help="train and cache the bases, nothing else"
     )
     parser.add_argument("--json", type=Path, default=None, help="also write every figure here")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="override one of civility.adapt.AdaptSettings (to measure alternatives)",
+    )
     args = parser.parse_args(argv)
     from civility import adapt
 
@@ -359,7 +408,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in sites:
             bases.scorer(name)
         return 0
-    settings = adapt.AdaptSettings()
+    settings = adapt.AdaptSettings(**dict(_setting(item) for item in args.set))
     print(
         f"cores: {os.cpu_count()}, sites: {', '.join(sites)}, seeds: {seeds}, steps: {steps}, orders: {orders}"
     )
@@ -387,6 +436,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 if order == "random":
                     line += f"  plain {_fmt([r['plain'][k] for r in runs if k < len(r['plain'])])}"
                 print(line, flush=True)
+        if name == sites[0]:
+            print("  " + scoring_speed(site, settings), flush=True)
         last = [r["retrain_s"][-1] for r in per[orders[0]]]
         print(
             f"  retraining at {steps[-1]} decisions: {np.mean(last):.2f} s; site done in {time.perf_counter() - started:.0f} s",

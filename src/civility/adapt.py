@@ -8,12 +8,15 @@ attribute is a fixed offset, and the adapter learns a correction from
   "toxic" may lean on insults, or on identity attacks, more than the base's does),
 * the base model's own n-gram features (reused from the base's scoring pass: they cost
   nothing more to score), and
-* word n-grams of the site's own texts (a small TF-IDF fitted on its examples: words the base
-  never saw).
+* optionally (``site_ngrams``, off by default: it measured no better on the replayed sites
+  and costs a second vectoriser when scoring) word n-grams of the site's own texts.
 
-Every correction weight is L2-penalised toward zero, i.e. toward the base, so that a few
-labels change little; the penalty is fixed while the data term grows with the labels, so the
-adapter moves away from the base as evidence accumulates.
+The base log-odds inputs are centred on the training examples' mean (so that they cannot act
+as a free intercept). Every correction weight and the intercept are L2-penalised toward zero,
+i.e. toward the base; below ``prior_labels`` labels the penalties grow as prior_labels / labels,
+so a few labels change little, and past it the data term grows with the labels while the
+penalty stays, so the adapter moves away from the base as evidence accumulates. Classes are
+balanced (the scores stay on the base's class-balanced scale).
 
 Guards:
 
@@ -104,15 +107,18 @@ class AdaptSettings:
     # attribute is lowered below the base by more than floor_margin either (above 1: off).
     severe_guard: float = 0.5
     # Inverse penalties (scikit-learn's C): on the weights of the base log-odds (large
-    # values, hence a strong penalty), on the intercept, on the base's own n-gram features,
+    # values, hence a stronger penalty), on the intercept, on the base's own n-gram features,
     # on the site's word n-grams (off by default: they measured no better than the base's).
-    c_logits: float = 0.01
+    c_logits: float = 0.1
     c_intercept: float = 0.1
-    c_base_ngrams: float = 0.3
+    c_base_ngrams: float = 1.0
     c_site_ngrams: float = 1.0
     site_ngrams: bool = False
     base_ngrams: bool = True
     balance_classes: bool = True
+    # Few labels change little: below ``prior_labels`` labels every penalty is multiplied by
+    # prior_labels / labels (the prior toward the base weighs as much as that many labels).
+    prior_labels: int = 100
     # Activation: out-of-fold AUC over the base's by at least min_gain, and in at least
     # ``confidence`` of ``bootstrap`` paired resamples.
     min_gain: float = 0.0
@@ -407,7 +413,8 @@ def _fit_attribute(
     n_site = len(vec.vocabulary_) if vec is not None else 0
     center = _clip_logits(base.logits[rows]).mean(axis=0)
     x = _design(base, rows, center, base_columns, vec)
-    penalty = np.concatenate(
+    strength = max(1.0, settings.prior_labels / len(rows))
+    penalty = strength * np.concatenate(
         [
             np.full(n_logits, 1.0 / settings.c_logits),
             np.full(len(base_columns), 1.0 / settings.c_base_ngrams),
@@ -415,7 +422,7 @@ def _fit_attribute(
         ]
     )
     offset = base.logits[rows, column]
-    theta, b = _fit_offset_logistic(x, offset, y, w, penalty, 1.0 / settings.c_intercept)
+    theta, b = _fit_offset_logistic(x, offset, y, w, penalty, strength / settings.c_intercept)
     terms: list[str] = []
     idf = np.zeros(0)
     if vec is not None:
