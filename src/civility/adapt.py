@@ -98,7 +98,7 @@ class AdaptSettings:
     """How adapters are fitted, checked and applied (every figure is configurable)."""
 
     min_labels: int = 50
-    min_per_class: int = 5
+    min_per_class: int = 20
     folds: int = 5
     max_source_share: float = 0.5
     protected: tuple[str, ...] = PROTECTED
@@ -331,6 +331,7 @@ class AttributeAdapter:
     active: bool = False
     report: dict[str, Any] = field(default_factory=dict)
     _vectorizer: TfidfVectorizer | None = field(default=None, repr=False, compare=False)
+    _dense: FloatArray | None = field(default=None, repr=False, compare=False)
 
     def vectorizer(self) -> TfidfVectorizer | None:
         if not self.site_terms:
@@ -342,6 +343,15 @@ class AttributeAdapter:
             self._vectorizer = vec
         return self._vectorizer
 
+    def _dense_base(self, width: int) -> FloatArray:
+        """``w_base`` spread over every base feature column (one sparse product when
+        scoring, no column slicing)."""
+        if self._dense is None or len(self._dense) != width:
+            dense = np.zeros(width)
+            dense[self.base_columns] = self.w_base
+            self._dense = dense
+        return self._dense
+
     def logit(self, base: BaseOutputs) -> FloatArray:
         """The adapted log-odds (whether or not the adapter is active)."""
         z = (
@@ -350,7 +360,7 @@ class AttributeAdapter:
             + self.intercept
         )
         if len(self.base_columns):
-            z = z + base.features[:, self.base_columns] @ self.w_base
+            z = z + base.features @ self._dense_base(base.features.shape[1])
         vec = self.vectorizer()
         if vec is not None and base.normalized:
             z = z + vec.transform(base.normalized) @ self.w_site
