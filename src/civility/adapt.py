@@ -652,6 +652,11 @@ def fit_adapter(
     if texts is None:
         raise InvalidInput("fit_adapter: give the raw texts of the base outputs' rows.")
     row_of = {t: i for i, t in enumerate(texts)}
+    missing = sum(e.text not in row_of for exs in examples.values() for e in exs)
+    if missing:
+        raise InvalidInput(
+            f"fit_adapter: {missing} example text(s) are not among the base outputs' texts."
+        )
     adapters: dict[str, AttributeAdapter] = {}
     for name, exs in examples.items():
         attrs.get(name)
