@@ -1,0 +1,762 @@
+"""Per-site adapters: a site's own moderator decisions, learnt on top of the shipped model.
+
+For each attribute with enough labels, :func:`fit_adapter` fits a small logistic model on the
+site's examples whose starting point *is* the base model: the base's log-odds for that
+attribute is a fixed offset, and the adapter learns a correction from
+
+* the base model's log-odds of every attribute (how much the site's notion differs: a site's
+  "toxic" may lean on insults, or on identity attacks, more than the base's does),
+* the base model's own n-gram features (reused from the base's scoring pass: they cost
+  nothing more to score), and
+* optionally (``site_ngrams``, off by default: it measured no better on the replayed sites
+  and costs a second vectoriser when scoring) word n-grams of the site's own texts.
+
+The base log-odds inputs are centred on the training examples' mean (so that they cannot act
+as a free intercept). Every correction weight and the intercept are L2-penalised toward zero,
+i.e. toward the base; below ``prior_labels`` labels the penalties grow as prior_labels / labels,
+so a few labels change little, and past it the data term grows with the labels while the
+penalty stays, so the adapter moves away from the base as evidence accumulates. Classes are
+balanced (the scores stay on the base's class-balanced scale).
+
+Guards:
+
+* **minimum labels** (``min_labels`` in all, ``min_per_class`` of each class) before an
+  attribute is fitted at all;
+* **an honest hold-out**: every example is assigned for good to one of ``folds`` folds by a
+  hash of its id (:func:`fold_of`), so a decision never changes fold as decisions accumulate.
+  Each example is scored by the adapter fitted without its fold (cross-fitting), and an
+  attribute's adapter is *activated* only when those out-of-fold scores beat the base's on the
+  same examples, by a bootstrap-confirmed margin; otherwise its score is the base's, unchanged;
+* **no single source dominates**: examples carry a ``source`` (a moderator, an API key); the
+  examples of a source that would hold more than ``max_source_share`` of the weight are
+  down-weighted to that share (:func:`source_weights`). Fewer sources than the share allows
+  (e.g. one source at a 0.5 cap) means no adapter;
+* **protected attributes** (THREAT and SEVERE_TOXICITY by default) may be raised by an
+  adapter but never lowered below the base by more than ``floor_margin``; and where the base
+  scores SEVERE_TOXICITY at least ``severe_guard`` (slurs, threats), no attribute is lowered
+  by more than that margin (applied when scoring, :meth:`SiteAdapter.apply`). Together with
+  the source cap this is what keeps an account that approves slurs from making them pass.
+
+An adapter belongs to the base it was trained on: it records the base's version and SHA-256,
+and :meth:`SiteAdapter.from_bytes` refuses another base.
+
+Everything here takes texts, labels and a loaded :class:`~civility.scorer.Scorer`, and returns
+plain, serialisable objects; storing examples and adapters is the caller's business.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+import time
+import zipfile
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from civility import attributes as attrs
+from civility.errors import InvalidInput, ModelError
+from civility.scorer import Scorer
+
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+
+ADAPTER_FORMAT = 1
+PROTECTED = ("THREAT", "SEVERE_TOXICITY")
+_EPS = 1e-12
+_SITE_NGRAMS: dict[str, Any] = {
+    "analyzer": "word",
+    "token_pattern": r"\S+",
+    "lowercase": False,
+    "ngram_range": (1, 2),
+    "min_df": 2,
+    "max_features": 20_000,
+    "sublinear_tf": True,
+    "dtype": np.float64,
+}
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled text of a site: ``label`` 1 (the attribute applies) or 0, given by
+    ``source`` (a moderator, an API key; empty when unknown)."""
+
+    id: str
+    text: str
+    label: int
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class AdaptSettings:
+    """How adapters are fitted, checked and applied (every figure is configurable)."""
+
+    min_labels: int = 50
+    min_per_class: int = 20
+    folds: int = 5
+    max_source_share: float = 0.5
+    protected: tuple[str, ...] = PROTECTED
+    floor_margin: float = 0.05
+    # Where the base scores SEVERE_TOXICITY at least this high (slurs, threats), no adapted
+    # attribute is lowered below the base by more than floor_margin either (above 1: off).
+    severe_guard: float = 0.5
+    # Inverse penalties (scikit-learn's C): on the weights of the base log-odds (large
+    # values, hence a stronger penalty), on the intercept, on the base's own n-gram features,
+    # on the site's word n-grams (off by default: they measured no better than the base's).
+    c_logits: float = 0.1
+    c_intercept: float = 0.1
+    c_base_ngrams: float = 1.0
+    c_site_ngrams: float = 1.0
+    site_ngrams: bool = False
+    base_ngrams: bool = True
+    balance_classes: bool = True
+    # Few labels change little: below ``prior_labels`` labels every penalty is multiplied by
+    # prior_labels / labels (the prior toward the base weighs as much as that many labels).
+    prior_labels: int = 100
+    # Activation: out-of-fold AUC over the base's by at least min_gain, and in at least
+    # ``confidence`` of ``bootstrap`` paired resamples.
+    min_gain: float = 0.0
+    confidence: float = 0.95
+    bootstrap: int = 100
+    seed: int = 0
+
+
+def fold_of(example_id: str, folds: int) -> int:
+    """The example's permanent fold: a hash of its id (never of its position or its time)."""
+    digest = hashlib.sha256(example_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % folds
+
+
+def source_weights(sources: Sequence[str], max_share: float) -> FloatArray:
+    """Per example, a weight ≤ 1 such that no source holds more than ``max_share`` of the total
+    weight (the over-represented sources are scaled down to exactly that share). Raises
+    :class:`InvalidInput` when no such weighting exists (too few distinct sources)."""
+    if not 0.0 < max_share <= 1.0:
+        raise InvalidInput(f"max_source_share must be in (0, 1]. Got {max_share}.")
+    names, inverse, counts = np.unique(
+        np.asarray(sources, dtype=str), return_inverse=True, return_counts=True
+    )
+    totals = counts.astype(np.float64)
+    capped = np.zeros(len(names), dtype=bool)
+    while True:
+        k = int(capped.sum())
+        if k * max_share >= 1.0 - 1e-12 or (k and k == len(names)):
+            raise InvalidInput(
+                f"Labels come from {len(names)} source(s); no source may hold more than {max_share:.0%} of them. "
+                "Adapting needs labels from more moderators or keys."
+            )
+        free = counts[~capped].sum()
+        cap = max_share * free / (1.0 - k * max_share)
+        over = ~capped & (counts > cap + 1e-9)
+        if not over.any():
+            totals[capped] = cap
+            break
+        capped |= over
+    per_source = totals / counts
+    out: FloatArray = per_source[inverse]
+    return out
+
+
+@dataclass
+class BaseOutputs:
+    """What the base model computes for a batch, kept for the adapter: the normalised texts,
+    the base's feature rows, its raw log-odds and its probabilities (one column per attribute)."""
+
+    normalized: list[str]
+    features: sp.csr_matrix
+    logits: FloatArray
+    probs: FloatArray
+
+
+def base_outputs(scorer: Scorer, texts: Sequence[str], *, normalized: bool = False) -> BaseOutputs:
+    """One pass of the base model: features once, log-odds and probabilities from them."""
+    model = scorer.model
+    norms = list(texts) if normalized else [scorer.normalize_text(t) for t in texts]
+    if not norms:
+        width = len(model.attributes)
+        return BaseOutputs(
+            [], sp.csr_matrix((0, model.coef.shape[0])), np.zeros((0, width)), np.zeros((0, width))
+        )
+    parts = [
+        model.features(norms[i : i + scorer.batch_size])
+        for i in range(0, len(norms), scorer.batch_size)
+    ]
+    x = sp.csr_matrix(sp.vstack(parts, format="csr"))
+    logits = np.asarray(x @ model.coef) + model.intercept
+    probs = model.calibrate(1.0 / (1.0 + np.exp(-logits)))
+    return BaseOutputs(norms, x, np.asarray(logits, dtype=np.float64), probs)
+
+
+def base_identity(scorer: Scorer) -> dict[str, str]:
+    """The base model's version and SHA-256 (the artifact's, or of its weights when the model
+    was never saved)."""
+    model = scorer.model
+    sha = str(model.metadata.get("sha256") or "")
+    if not sha:
+        digest = hashlib.sha256()
+        digest.update(np.ascontiguousarray(model.coef, dtype=np.float64).tobytes())
+        digest.update(np.ascontiguousarray(model.intercept, dtype=np.float64).tobytes())
+        sha = digest.hexdigest()
+    return {"version": model.version, "sha256": sha}
+
+
+def _logit(p: FloatArray) -> FloatArray:
+    q = np.clip(p, _EPS, 1.0 - _EPS)
+    return np.asarray(np.log(q) - np.log1p(-q), dtype=np.float64)
+
+
+def _sigmoid(z: FloatArray) -> FloatArray:
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=np.float64)
+
+
+def _auc(y: IntArray, score: FloatArray, weight: FloatArray | None = None) -> float:
+    """(Weighted) ROC AUC, ties counted half; NaN with one class only."""
+    if y.min() == y.max():
+        return float("nan")
+    w = np.ones(len(y)) if weight is None else np.asarray(weight, dtype=np.float64)
+    order = np.argsort(score, kind="mergesort")
+    s, yy, ww = score[order], y[order], w[order]
+    neg = np.where(yy == 0, ww, 0.0)
+    pos = np.where(yy == 1, ww, 0.0)
+    # Group tied scores: negatives strictly below, plus half the tied negatives.
+    starts = np.flatnonzero(np.r_[True, s[1:] != s[:-1]])
+    neg_groups = np.add.reduceat(neg, starts)
+    pos_groups = np.add.reduceat(pos, starts)
+    below = np.cumsum(neg_groups) - neg_groups
+    total = float(pos.sum() * neg.sum())
+    return float(np.sum(pos_groups * (below + 0.5 * neg_groups)) / total)
+
+
+def _fit_offset_logistic(
+    x: sp.csr_matrix,
+    offset: FloatArray,
+    y: IntArray,
+    w: FloatArray,
+    penalty: FloatArray,
+    penalty_b: float,
+) -> tuple[FloatArray, float]:
+    """Minimise Σ wᵢ·logloss(yᵢ, offsetᵢ + xᵢ·θ + b) + ½ Σ penaltyⱼ θⱼ² + ½ penalty_b b², by
+    Newton's method with conjugate-gradient steps (Hessian-vector products only: two sparse
+    products each). Returns ``(θ, b)``."""
+    xa = sp.csr_matrix(sp.hstack([x, np.ones((x.shape[0], 1))], format="csr"))
+    xt = sp.csr_matrix(xa.T)
+    yf = y.astype(np.float64)
+    lam = np.append(penalty, penalty_b)
+    params = np.zeros(xa.shape[1])
+
+    def value(p: FloatArray) -> float:
+        eta = offset + xa @ p
+        return float(np.sum(w * (np.logaddexp(0.0, eta) - yf * eta))) + 0.5 * float(lam @ (p * p))
+
+    squares = sp.csr_matrix(xt.multiply(xt))
+    current = value(params)
+    for _ in range(12):
+        eta = offset + xa @ params
+        mu = _sigmoid(eta)
+        grad = xt @ (w * (mu - yf)) + lam * params
+        gnorm = float(np.linalg.norm(grad))
+        if gnorm < 1e-5:
+            break
+        d = w * mu * (1.0 - mu)
+        diagonal = squares @ d + lam
+        step = _cg(_hessian_product(xa, xt, d, lam), -grad, 1.0 / diagonal, tol=0.1 * gnorm)
+        t = 1.0
+        slope = float(grad @ step)
+        while True:
+            trial = params + t * step
+            new = value(trial)
+            if new <= current + 1e-4 * t * slope or t < 1e-8:
+                break
+            t *= 0.5
+        params, done = trial, current - new < 1e-5 * max(1.0, abs(current))
+        current = new
+        if done:
+            break
+    return params[:-1], float(params[-1])
+
+
+def _hessian_product(xa: sp.csr_matrix, xt: sp.csr_matrix, d: FloatArray, lam: FloatArray) -> Any:
+    def product(v: FloatArray) -> FloatArray:
+        out: FloatArray = xt @ (d * (xa @ v)) + lam * v
+        return out
+
+    return product
+
+
+def _cg(
+    hessp: Any, b: FloatArray, inverse_diagonal: FloatArray, tol: float, max_iter: int = 25
+) -> FloatArray:
+    """Conjugate gradients for ``H x = b`` (H positive definite, given as a product), with a
+    diagonal preconditioner."""
+    x = np.zeros_like(b)
+    r = b.copy()
+    z = inverse_diagonal * r
+    p = z.copy()
+    rz = float(r @ z)
+    for _ in range(max_iter):
+        hp = hessp(p)
+        alpha = rz / float(p @ hp)
+        x += alpha * p
+        r -= alpha * hp
+        if float(np.linalg.norm(r)) <= tol:
+            break
+        z = inverse_diagonal * r
+        rz_new = float(r @ z)
+        p = z + (rz_new / rz) * p
+        rz = rz_new
+    return x
+
+
+@dataclass
+class AttributeAdapter:
+    """One attribute's correction: ``logit = base_logit[attr] + logits·w_logits +
+    base_features[:, base_columns]·w_base + site_ngrams·w_site + intercept``."""
+
+    attribute: str
+    column: int  # the attribute's column in the base model
+    w_logits: FloatArray
+    logit_center: FloatArray  # the training examples' mean base log-odds (inputs are centred)
+    base_columns: IntArray
+    w_base: FloatArray
+    site_terms: list[str]
+    site_idf: FloatArray
+    w_site: FloatArray
+    intercept: float
+    active: bool = False
+    report: dict[str, Any] = field(default_factory=dict)
+    _vectorizer: TfidfVectorizer | None = field(default=None, repr=False, compare=False)
+    _dense: FloatArray | None = field(default=None, repr=False, compare=False)
+
+    def vectorizer(self) -> TfidfVectorizer | None:
+        if not self.site_terms:
+            return None
+        if self._vectorizer is None:
+            vec = TfidfVectorizer(**_SITE_NGRAMS)
+            vec.vocabulary_ = {t: i for i, t in enumerate(self.site_terms)}
+            vec.idf_ = self.site_idf
+            self._vectorizer = vec
+        return self._vectorizer
+
+    def _dense_base(self, width: int) -> FloatArray:
+        """``w_base`` spread over every base feature column (one sparse product when
+        scoring, no column slicing)."""
+        if self._dense is None or len(self._dense) != width:
+            dense = np.zeros(width)
+            dense[self.base_columns] = self.w_base
+            self._dense = dense
+        return self._dense
+
+    def logit(self, base: BaseOutputs) -> FloatArray:
+        """The adapted log-odds (whether or not the adapter is active)."""
+        z = (
+            base.logits[:, self.column]
+            + (_clip_logits(base.logits) - self.logit_center) @ self.w_logits
+            + self.intercept
+        )
+        if len(self.base_columns):
+            z = z + base.features @ self._dense_base(base.features.shape[1])
+        vec = self.vectorizer()
+        if vec is not None and base.normalized:
+            z = z + vec.transform(base.normalized) @ self.w_site
+        return np.asarray(z, dtype=np.float64)
+
+
+def _clip_logits(logits: FloatArray) -> FloatArray:
+    """Base log-odds as adapter inputs, bounded (a saturated base must not swamp the rest)."""
+    return np.clip(logits, -12.0, 12.0)
+
+
+def _design(
+    base: BaseOutputs,
+    rows: IntArray,
+    center: FloatArray,
+    base_columns: IntArray,
+    vec: TfidfVectorizer | None,
+) -> sp.csr_matrix:
+    # Centred log-odds: otherwise, all being far below zero on most sites, together they
+    # would shift every score like an intercept, past the intercept's own penalty.
+    parts: list[Any] = [sp.csr_matrix(_clip_logits(base.logits[rows]) - center)]
+    if len(base_columns):
+        parts.append(base.features[rows][:, base_columns])
+    if vec is not None:
+        parts.append(vec.transform([base.normalized[i] for i in rows]))
+    return sp.csr_matrix(sp.hstack(parts, format="csr"), dtype=np.float64)
+
+
+def _fit_attribute(
+    base: BaseOutputs,
+    rows: IntArray,
+    y: IntArray,
+    weights: FloatArray,
+    column: int,
+    attribute: str,
+    settings: AdaptSettings,
+) -> AttributeAdapter:
+    """Fit one attribute's correction on ``rows`` of ``base`` (labels ``y``, weights given)."""
+    w = weights.copy()
+    if settings.balance_classes:
+        pos, neg = y == 1, y == 0
+        total = w.sum()
+        if pos.any() and neg.any():
+            w[pos] *= 0.5 * total / w[pos].sum()
+            w[neg] *= 0.5 * total / w[neg].sum()
+    w *= len(w) / w.sum()  # mean weight 1: the penalties compare with scikit-learn's C
+    n_logits = base.logits.shape[1]
+    if settings.base_ngrams:
+        seen = np.diff(sp.csc_matrix(base.features[rows]).indptr)
+        base_columns = np.flatnonzero(seen >= 2).astype(np.int64)
+    else:
+        base_columns = np.zeros(0, dtype=np.int64)
+    vec: TfidfVectorizer | None = None
+    if settings.site_ngrams:
+        vec = TfidfVectorizer(**_SITE_NGRAMS)
+        try:
+            vec.fit([base.normalized[i] for i in rows])
+        except ValueError:  # no term in two texts yet
+            vec = None
+    n_site = len(vec.vocabulary_) if vec is not None else 0
+    center = _clip_logits(base.logits[rows]).mean(axis=0)
+    x = _design(base, rows, center, base_columns, vec)
+    strength = max(1.0, settings.prior_labels / len(rows))
+    penalty = strength * np.concatenate(
+        [
+            np.full(n_logits, 1.0 / settings.c_logits),
+            np.full(len(base_columns), 1.0 / settings.c_base_ngrams),
+            np.full(n_site, 1.0 / settings.c_site_ngrams),
+        ]
+    )
+    offset = base.logits[rows, column]
+    theta, b = _fit_offset_logistic(x, offset, y, w, penalty, strength / settings.c_intercept)
+    terms: list[str] = []
+    idf = np.zeros(0)
+    if vec is not None:
+        terms = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
+        idf = np.asarray(vec.idf_, dtype=np.float64)
+    return AttributeAdapter(
+        attribute=attribute,
+        column=column,
+        w_logits=theta[:n_logits],
+        logit_center=center,
+        base_columns=base_columns,
+        w_base=theta[n_logits : n_logits + len(base_columns)],
+        site_terms=terms,
+        site_idf=idf,
+        w_site=theta[n_logits + len(base_columns) :],
+        intercept=b,
+        _vectorizer=vec,
+    )
+
+
+@dataclass
+class SiteAdapter:
+    """A site's adapters, one per attribute that had enough labels, and the base they belong to."""
+
+    base: dict[str, str]
+    attributes: tuple[str, ...]  # the base model's columns, in order
+    adapters: dict[str, AttributeAdapter]
+    settings: AdaptSettings
+    created: float = 0.0
+
+    @property
+    def active(self) -> list[str]:
+        return [a for a, ad in self.adapters.items() if ad.active]
+
+    def check_base(self, scorer: Scorer) -> None:
+        """Refuse a base other than the one this adapter was trained on."""
+        other = base_identity(scorer)
+        if other != self.base:
+            raise ModelError(
+                f"This adapter belongs to base model {self.base['version']} ({self.base['sha256'][:12]}); "
+                f"the loaded model is {other['version']} ({other['sha256'][:12]}): retrain the adapter."
+            )
+
+    def apply(self, base: BaseOutputs, *, only_active: bool = True) -> FloatArray:
+        """Probabilities for ``base``'s rows, one column per base attribute: the base's where no
+        adapter is active, the adapter's elsewhere, protected attributes floored at the base's
+        minus ``floor_margin``."""
+        probs = np.array(base.probs, dtype=np.float64, copy=True)
+        severe = (
+            base.probs[:, self.attributes.index("SEVERE_TOXICITY")] >= self.settings.severe_guard
+            if "SEVERE_TOXICITY" in self.attributes
+            else np.zeros(len(probs), dtype=bool)
+        )
+        for name, adapter in self.adapters.items():
+            if only_active and not adapter.active:
+                continue
+            j = adapter.column
+            adapted = _sigmoid(adapter.logit(base))
+            floor = base.probs[:, j] - self.settings.floor_margin
+            guarded = np.ones(len(probs), dtype=bool) if name in self.settings.protected else severe
+            probs[:, j] = np.where(guarded, np.maximum(adapted, floor), adapted)
+        return probs
+
+    def score(self, scorer: Scorer, texts: Sequence[str]) -> FloatArray:
+        """Adapted probabilities for raw texts, one column per base attribute."""
+        return self.apply(base_outputs(scorer, texts))
+
+    def summary(self) -> dict[str, Any]:
+        """Per attribute: labels, out-of-fold AUC base vs adapted, active (for an admin view)."""
+        return {name: {"active": ad.active, **ad.report} for name, ad in self.adapters.items()}
+
+    # -- serialisation --------------------------------------------------------------------
+
+    def to_arrays(self) -> tuple[dict[str, Any], dict[str, np.ndarray[Any, Any]]]:
+        meta: dict[str, Any] = {
+            "format": ADAPTER_FORMAT,
+            "base": self.base,
+            "attributes": list(self.attributes),
+            "settings": asdict(self.settings),
+            "created": self.created,
+            "adapters": {},
+        }
+        arrays: dict[str, np.ndarray[Any, Any]] = {}
+        for name, ad in self.adapters.items():
+            meta["adapters"][name] = {
+                "column": ad.column,
+                "intercept": ad.intercept,
+                "active": ad.active,
+                "report": ad.report,
+            }
+            arrays[f"{name}.w_logits"] = ad.w_logits
+            arrays[f"{name}.logit_center"] = ad.logit_center
+            arrays[f"{name}.base_columns"] = ad.base_columns.astype(np.int64)
+            arrays[f"{name}.w_base"] = ad.w_base
+            arrays[f"{name}.site_terms"] = np.array(ad.site_terms, dtype=np.str_)
+            arrays[f"{name}.site_idf"] = ad.site_idf
+            arrays[f"{name}.w_site"] = ad.w_site
+        return meta, arrays
+
+    def to_bytes(self) -> bytes:
+        """One zip: ``adapter.json`` and an ``.npy`` per array (no pickle)."""
+        meta, arrays = self.to_arrays()
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+            zf.writestr(
+                zipfile.ZipInfo("adapter.json", date_time=(2026, 1, 1, 0, 0, 0)),
+                json.dumps(meta, sort_keys=True),
+            )
+            for name in sorted(arrays):
+                part = io.BytesIO()
+                np.lib.format.write_array(part, np.asarray(arrays[name]), allow_pickle=False)
+                info = zipfile.ZipInfo(f"{name}.npy", date_time=(2026, 1, 1, 0, 0, 0))
+                info.compress_type = zipfile.ZIP_DEFLATED
+                zf.writestr(info, part.getvalue())
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, scorer: Scorer | None = None) -> SiteAdapter:
+        """Read :meth:`to_bytes`; with ``scorer``, refuse when it is not the adapter's base."""
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as zf:
+                meta = json.loads(zf.read("adapter.json").decode("utf-8"))
+                arrays = {
+                    n[: -len(".npy")]: np.lib.format.read_array(
+                        io.BytesIO(zf.read(n)), allow_pickle=False
+                    )
+                    for n in zf.namelist()
+                    if n.endswith(".npy")
+                }
+        except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError) as exc:
+            raise ModelError(f"The adapter is unreadable: {exc}") from exc
+        if meta.get("format") != ADAPTER_FORMAT:
+            raise ModelError(
+                f"Adapter format {meta.get('format')!r} is not supported; expected {ADAPTER_FORMAT}."
+            )
+        return cls.from_arrays(meta, arrays, scorer)
+
+    @classmethod
+    def from_arrays(
+        cls,
+        meta: Mapping[str, Any],
+        arrays: Mapping[str, np.ndarray[Any, Any]],
+        scorer: Scorer | None = None,
+    ) -> SiteAdapter:
+        settings = dict(meta["settings"])
+        settings["protected"] = tuple(settings.get("protected", PROTECTED))
+        adapters = {}
+        for name, spec in meta["adapters"].items():
+            adapters[name] = AttributeAdapter(
+                attribute=name,
+                column=int(spec["column"]),
+                w_logits=np.asarray(arrays[f"{name}.w_logits"], dtype=np.float64),
+                logit_center=np.asarray(arrays[f"{name}.logit_center"], dtype=np.float64),
+                base_columns=np.asarray(arrays[f"{name}.base_columns"], dtype=np.int64),
+                w_base=np.asarray(arrays[f"{name}.w_base"], dtype=np.float64),
+                site_terms=[str(t) for t in arrays[f"{name}.site_terms"]],
+                site_idf=np.asarray(arrays[f"{name}.site_idf"], dtype=np.float64),
+                w_site=np.asarray(arrays[f"{name}.w_site"], dtype=np.float64),
+                intercept=float(spec["intercept"]),
+                active=bool(spec["active"]),
+                report=dict(spec.get("report", {})),
+            )
+        adapter = cls(
+            base={str(k): str(v) for k, v in meta["base"].items()},
+            attributes=tuple(meta["attributes"]),
+            adapters=adapters,
+            settings=AdaptSettings(**settings),
+            created=float(meta.get("created", 0.0)),
+        )
+        if scorer is not None:
+            adapter.check_base(scorer)
+        return adapter
+
+
+def _bootstrap_confidence(
+    y: IntArray, base: FloatArray, adapted: FloatArray, w: FloatArray, rounds: int, seed: int
+) -> float:
+    """Share of paired bootstrap resamples in which the adapted scores' AUC beats the base's."""
+    if rounds <= 0:
+        return 1.0
+    rng = np.random.default_rng(seed)
+    wins = 0
+    valid = 0
+    n = len(y)
+    for _ in range(rounds):
+        idx = rng.integers(0, n, n)
+        yy = y[idx]
+        if yy.min() == yy.max():
+            continue
+        valid += 1
+        wins += _auc(yy, adapted[idx], w[idx]) > _auc(yy, base[idx], w[idx])
+    return wins / valid if valid else 0.0
+
+
+def fit_adapter(
+    scorer: Scorer,
+    examples: Mapping[str, Sequence[Example]],
+    settings: AdaptSettings | None = None,
+    *,
+    base: BaseOutputs | None = None,
+    texts: Sequence[str] | None = None,
+) -> SiteAdapter:
+    """Fit a site's adapter: per attribute, from that attribute's examples.
+
+    ``base`` (with ``texts`` its rows' raw texts, in the same order) lets a caller that
+    already scored the texts skip the base pass; the examples' texts are looked up in it."""
+    settings = settings or AdaptSettings()
+    model = scorer.model
+    columns = {a: i for i, a in enumerate(model.attributes)}
+    unknown = [a for a in examples if a not in columns]
+    if unknown:
+        raise InvalidInput(f"The base model does not score {', '.join(unknown)}.")
+    if base is None:
+        wanted = sorted({e.text for exs in examples.values() for e in exs})
+        base = base_outputs(scorer, wanted)
+        texts = wanted
+    if texts is None:
+        raise InvalidInput("fit_adapter: give the raw texts of the base outputs' rows.")
+    row_of = {t: i for i, t in enumerate(texts)}
+    missing = sum(e.text not in row_of for exs in examples.values() for e in exs)
+    if missing:
+        raise InvalidInput(
+            f"fit_adapter: {missing} example text(s) are not among the base outputs' texts."
+        )
+    adapters: dict[str, AttributeAdapter] = {}
+    for name, exs in examples.items():
+        attrs.get(name)
+        adapter = _fit_checked(base, row_of, list(exs), columns[name], name, settings)
+        if adapter is not None:
+            adapters[name] = adapter
+    return SiteAdapter(
+        base=base_identity(scorer),
+        attributes=tuple(model.attributes),
+        adapters=adapters,
+        settings=settings,
+        created=time.time(),
+    )
+
+
+def _fit_checked(
+    base: BaseOutputs,
+    row_of: Mapping[str, int],
+    exs: list[Example],
+    column: int,
+    name: str,
+    settings: AdaptSettings,
+) -> AttributeAdapter | None:
+    """Fit one attribute on all its examples; activate it only when cross-fitted scores on the
+    permanent folds beat the base's. ``None`` when there are too few labels to fit."""
+    # One example per id: the latest decision wins.
+    latest: dict[str, Example] = {}
+    for e in exs:
+        latest[e.id] = e
+    exs = list(latest.values())
+    y = np.array([1 if e.label else 0 for e in exs], dtype=np.int64)
+    n_pos = int(y.sum())
+    report: dict[str, Any] = {"labels": len(exs), "positives": n_pos}
+    if len(exs) < settings.min_labels or min(n_pos, len(exs) - n_pos) < settings.min_per_class:
+        return None
+    try:
+        weights = source_weights([e.source for e in exs], settings.max_source_share)
+    except InvalidInput as exc:
+        report["reason"] = exc.message
+        adapter = _empty(name, column, base.logits.shape[1])
+        adapter.report = report
+        return adapter
+    rows = np.array([row_of[e.text] for e in exs], dtype=np.int64)
+    folds = np.array([fold_of(e.id, settings.folds) for e in exs], dtype=np.int64)
+    oof = np.full(len(exs), np.nan)
+    for k in range(settings.folds):
+        held = folds == k
+        train = ~held
+        if not held.any() or y[train].min() == y[train].max():
+            continue
+        part = _fit_attribute(base, rows[train], y[train], weights[train], column, name, settings)
+        oof[held] = part.logit(_subset(base, rows[held]))
+    known = ~np.isnan(oof)
+    base_logit = base.logits[rows, column]
+    adapter = _fit_attribute(base, rows, y, weights, column, name, settings)
+    yk, wk = y[known], weights[known]
+    auc_base = _auc(yk, base_logit[known], wk)
+    auc_adapted = _auc(yk, oof[known], wk)
+    report.update(
+        {
+            "held_out": int(known.sum()),
+            "auc_base": round(auc_base, 4),
+            "auc_adapted": round(auc_adapted, 4),
+        }
+    )
+    gain = auc_adapted - auc_base
+    if math.isnan(gain) or gain <= settings.min_gain or auc_adapted <= 0.5:
+        report["reason"] = "does not beat the base on held-out decisions"
+        adapter.report = report
+        return adapter
+    confidence = _bootstrap_confidence(
+        yk, base_logit[known], oof[known], wk, settings.bootstrap, settings.seed
+    )
+    report["confidence"] = round(confidence, 3)
+    adapter.active = confidence >= settings.confidence
+    if not adapter.active:
+        report["reason"] = "gain on held-out decisions not yet confirmed"
+    adapter.report = report
+    return adapter
+
+
+def _empty(name: str, column: int, n_logits: int) -> AttributeAdapter:
+    return AttributeAdapter(
+        attribute=name,
+        column=column,
+        w_logits=np.zeros(n_logits),
+        logit_center=np.zeros(n_logits),
+        base_columns=np.zeros(0, dtype=np.int64),
+        w_base=np.zeros(0),
+        site_terms=[],
+        site_idf=np.zeros(0),
+        w_site=np.zeros(0),
+        intercept=0.0,
+    )
+
+
+def _subset(base: BaseOutputs, rows: IntArray) -> BaseOutputs:
+    return BaseOutputs(
+        [base.normalized[i] for i in rows],
+        sp.csr_matrix(base.features[rows]),
+        base.logits[rows],
+        base.probs[rows],
+    )

@@ -1,0 +1,255 @@
+"""Per-site adapters learn a site's own decisions on top of the shipped model, within guards."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+
+import numpy as np
+import pytest
+
+from civility import adapt
+from civility.adapt import AdaptSettings, Example, SiteAdapter, fit_adapter, fold_of, source_weights
+from civility.errors import InvalidInput, ModelError
+from civility.policy import Policy
+from civility.scorer import Scorer
+
+MODERATORS = ("ann", "bob", "cat", "dan")
+SUBJECTS = (
+    "the council",
+    "this article",
+    "the new road",
+    "the referee",
+    "my neighbour",
+    "the budget",
+    "the mayor",
+    "the team",
+)
+VERBS = ("is", "seems", "looks", "was", "has been")
+ENDINGS = (
+    "fine to me",
+    "a bit late",
+    "quite interesting",
+    "worth reading",
+    "not what I expected",
+    "about right",
+    "better than last year",
+)
+
+
+def _site_examples(n: int, seed: int, *, start: int = 0) -> list[Example]:
+    """A site whose moderators reject comments that mention 'crypto' (a rule of theirs the base
+    knows nothing about) and approve the rest; civil sentences from templates."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(start, start + n):
+        text = f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(ENDINGS)}"
+        toxic = rng.random() < 0.4
+        if toxic:
+            text += rng.choice((" buy crypto now", " crypto is the answer", " ask me about crypto"))
+        out.append(
+            Example(f"site-{i}", f"{text} #{i}", int(toxic), MODERATORS[i % len(MODERATORS)])
+        )
+    return out
+
+
+@pytest.fixture(scope="module")
+def scorer() -> Scorer:
+    return Scorer().load()
+
+
+@pytest.fixture(scope="module")
+def taught(scorer: Scorer) -> SiteAdapter:
+    return fit_adapter(scorer, {"TOXICITY": _site_examples(400, seed=1)})
+
+
+def _toxicity(scorer: Scorer, adapter: SiteAdapter, texts: list[str]) -> np.ndarray:
+    column = scorer.attributes.index("TOXICITY")
+    return adapter.score(scorer, texts)[:, column]
+
+
+def test_an_adapter_learns_the_sites_rule_and_is_activated(
+    scorer: Scorer, taught: SiteAdapter
+) -> None:
+    report = taught.summary()["TOXICITY"]
+    assert report["active"], report
+    assert report["auc_adapted"] > report["auc_base"] + 0.1
+    fresh = ["the budget seems fine to me buy crypto now", "the budget seems fine to me"]
+    adapted = _toxicity(scorer, taught, fresh)
+    assert adapted[0] > adapted[1] + 0.3
+
+
+def test_few_labels_change_little(scorer: Scorer) -> None:
+    settings = AdaptSettings(min_labels=10, min_per_class=2)
+    probe = [e.text for e in _site_examples(200, seed=7, start=10_000)]
+    base = scorer.probabilities([scorer.normalize_text(t) for t in probe])[
+        :, scorer.attributes.index("TOXICITY")
+    ]
+    column = scorer.attributes.index("TOXICITY")
+
+    def change(n: int) -> float:
+        fitted = fit_adapter(scorer, {"TOXICITY": _site_examples(n, seed=3)}, settings)
+        probs = fitted.apply(adapt.base_outputs(scorer, probe), only_active=False)[:, column]
+        return float(np.mean(np.abs(probs - base)))
+
+    few, many = change(12), change(400)
+    assert few < 0.15
+    assert few < many / 3
+
+
+def test_noise_labels_do_not_activate_an_adapter(scorer: Scorer) -> None:
+    reports = []
+    for seed in range(4):
+        rng = random.Random(seed)
+        noisy = [
+            dataclasses.replace(e, label=int(rng.random() < 0.4))
+            for e in _site_examples(300, seed=seed)
+        ]
+        reports.append(fit_adapter(scorer, {"TOXICITY": noisy}).summary()["TOXICITY"])
+    assert not any(r["active"] for r in reports), reports
+
+
+def test_too_few_labels_fit_nothing_and_inactive_adapters_score_as_the_base(scorer: Scorer) -> None:
+    fitted = fit_adapter(scorer, {"TOXICITY": _site_examples(40, seed=4)})
+    assert "TOXICITY" not in fitted.adapters
+    texts = ["the mayor was about right buy crypto now", "you are a stupid idiot"]
+    base = scorer.probabilities([scorer.normalize_text(t) for t in texts])
+    assert np.array_equal(fitted.score(scorer, texts), base)
+
+
+THREATS = (
+    "I will kill you",
+    "I am going to shoot you tomorrow",
+    "we will burn your house down",
+    "you will die tonight",
+    "I will find you and hurt you",
+    "someone should stab him",
+)
+
+
+def _threat_examples(n: int) -> list[Example]:
+    """A site whose moderators mark every threat as no threat (and some harmless comments)."""
+    out = []
+    for i in range(n):
+        if i % 2:
+            text, label = f"{THREATS[i % len(THREATS)]} #{i}", 0
+        else:
+            text, label = f"{SUBJECTS[i % len(SUBJECTS)]} is {ENDINGS[i % len(ENDINGS)]} #{i}", 0
+        out.append(Example(f"t-{i}", text, label, MODERATORS[i % len(MODERATORS)]))
+    out += [
+        Example(f"tp-{i}", f"I will kill you slowly {i}", 1, MODERATORS[i % 4]) for i in range(20)
+    ]
+    return out
+
+
+def test_threat_is_never_lowered_below_the_base_by_more_than_the_margin(scorer: Scorer) -> None:
+    column = scorer.attributes.index("THREAT")
+    texts = list(THREATS)
+    base = scorer.probabilities([scorer.normalize_text(t) for t in texts])[:, column]
+    guarded = fit_adapter(scorer, {"THREAT": _threat_examples(300)}, AdaptSettings(confidence=0.0))
+    unguarded = fit_adapter(
+        scorer, {"THREAT": _threat_examples(300)}, AdaptSettings(confidence=0.0, protected=())
+    )
+    outputs = adapt.base_outputs(scorer, texts)
+    lowered = unguarded.apply(outputs, only_active=False)[:, column]
+    assert (lowered < base - 0.05).any()  # what the guard is there for
+    kept = guarded.apply(outputs, only_active=False)[:, column]
+    assert (kept >= base - guarded.settings.floor_margin - 1e-12).all()
+
+
+SLURS = ("faggot", "nigger", "kike", "spic", "tranny", "raghead")
+
+
+HATEFUL = (
+    "you are a faggot",
+    "you are a nigger",
+    "shut up you faggot",
+    "the mayor is a faggot",
+    "spics should leave",
+    "kikes should leave",
+)
+
+
+def test_two_hundred_approvals_of_slurs_from_one_account_do_not_make_slurs_pass(
+    scorer: Scorer,
+) -> None:
+    honest = _site_examples(400, seed=11)
+    poison = [
+        Example(
+            f"p-{i}",
+            f"{SUBJECTS[i % len(SUBJECTS)]} is run by a {SLURS[i % len(SLURS)]} #{i}",
+            0,
+            "attacker",
+        )
+        for i in range(200)
+    ]
+    # An approval of a comment held for TOXICITY and SEVERE_TOXICITY says "neither" to both.
+    honest_severe = [dataclasses.replace(e, label=0) for e in honest[:300]] + [
+        Example(
+            f"s-{i}",
+            f"you are a {SLURS[i % len(SLURS)]} and you should die #{i}",
+            1,
+            MODERATORS[i % 4],
+        )
+        for i in range(100)
+    ]
+    adapter = fit_adapter(
+        scorer, {"TOXICITY": honest + poison, "SEVERE_TOXICITY": honest_severe + poison}
+    )
+    assert adapter.adapters["TOXICITY"].active
+    policy = Policy.default()
+    base = scorer.probabilities([scorer.normalize_text(t) for t in HATEFUL])
+    adapted = adapter.score(scorer, list(HATEFUL))
+    for text, before, after in zip(HATEFUL, base, adapted, strict=True):
+        assert policy.decide(dict(zip(scorer.attributes, before, strict=True))).action != "approve"
+        decision = policy.decide(dict(zip(scorer.attributes, after, strict=True)))
+        assert decision.action != "approve", (text, after.round(3))
+        assert (after >= before - adapter.settings.floor_margin - 1e-12).all(), (
+            text,
+            before.round(3),
+            after.round(3),
+        )
+
+
+def test_no_source_holds_more_than_its_share() -> None:
+    sources = ["a"] * 200 + ["b"] * 50 + ["c"] * 50 + ["d"] * 50
+    w = source_weights(sources, 0.4)
+    totals = {s: w[[k for k, x in enumerate(sources) if x == s]].sum() for s in "abcd"}
+    assert totals["a"] / sum(totals.values()) == pytest.approx(0.4)
+    assert totals["b"] == pytest.approx(50)
+    with pytest.raises(InvalidInput, match="more moderators"):
+        source_weights(["a"] * 10, 0.5)
+
+
+def test_an_adapter_round_trips_and_refuses_another_base(
+    scorer: Scorer, taught: SiteAdapter
+) -> None:
+    data = taught.to_bytes()
+    loaded = SiteAdapter.from_bytes(data, scorer)
+    texts = [
+        "the referee was fine to me ask me about crypto",
+        "what a lovely day",
+        "you are a stupid idiot",
+    ]
+    assert np.array_equal(loaded.score(scorer, texts), taught.score(scorer, texts))
+    assert loaded.summary() == taught.summary()
+    model = scorer.model
+    other = dataclasses.replace(
+        model,
+        intercept=model.intercept + 0.1,
+        metadata={**model.metadata, "version": "9.9.9", "sha256": ""},
+    )
+    with pytest.raises(ModelError, match="belongs to base model"):
+        SiteAdapter.from_bytes(data, Scorer.from_model(other))
+    with pytest.raises(ModelError, match="unreadable"):
+        SiteAdapter.from_bytes(b"not an adapter", scorer)
+
+
+def test_hold_out_folds_are_fixed_by_id_as_decisions_accumulate() -> None:
+    first = [f"decision-{i}" for i in range(500)]
+    before = [fold_of(i, 5) for i in first]
+    more = [f"decision-{i}" for i in range(500, 5000)]
+    after = {i: fold_of(i, 5) for i in random.Random(0).sample(more + first, 5000)}
+    assert [after[i] for i in first] == before
+    shares = np.bincount([after[i] for i in after], minlength=5) / 5000
+    assert np.all(np.abs(shares - 0.2) < 0.03)
