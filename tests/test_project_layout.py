@@ -12,6 +12,7 @@ from civility.settings import SETTINGS, Settings
 SRC = Path(civility.__file__).parent
 # The layers docs/architecture.md draws: the core, and the doors that offer it.
 CORE = {
+    "adapt",
     "attributes",
     "errors",
     "highlight",
