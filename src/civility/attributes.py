@@ -24,6 +24,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("PROFANITY", "Swear words, curse words or other obscene or profane language."),
     Attribute("THREAT", "Describes an intention to inflict pain, injury or violence against an individual or group."),
     Attribute("SEXUALLY_EXPLICIT", "Contains references to sexual acts, body parts or other lewd content."),
+    Attribute("FLIRTATION", "Pickup lines, complimenting appearance, subtle sexual innuendos, etc."),
     Attribute("SPAM", "Irrelevant and unsolicited commercial content, links or junk.", experimental=True),
 )
 
@@ -40,7 +41,7 @@ EXPERIMENTAL_ALIASES: dict[str, str] = {
 # as Perspective refuses an attribute it does not serve in the request's language.
 UNSERVED: frozenset[str] = frozenset(
     """
-    FLIRTATION ATTACK_ON_AUTHOR ATTACK_ON_COMMENTER INCOHERENT INFLAMMATORY LIKELY_TO_REJECT
+    ATTACK_ON_AUTHOR ATTACK_ON_COMMENTER INCOHERENT INFLAMMATORY LIKELY_TO_REJECT
     OBSCENE UNSUBSTANTIAL AFFINITY_EXPERIMENTAL COMPASSION_EXPERIMENTAL CURIOSITY_EXPERIMENTAL
     NUANCE_EXPERIMENTAL PERSONAL_STORY_EXPERIMENTAL REASONING_EXPERIMENTAL RESPECT_EXPERIMENTAL
     """.split()
