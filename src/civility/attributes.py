@@ -24,7 +24,7 @@ ATTRIBUTES: tuple[Attribute, ...] = (
     Attribute("PROFANITY", "Swear words, curse words or other obscene or profane language."),
     Attribute("THREAT", "Describes an intention to inflict pain, injury or violence against an individual or group."),
     Attribute("SEXUALLY_EXPLICIT", "Contains references to sexual acts, body parts or other lewd content."),
-    Attribute("FLIRTATION", "Pickup lines, complimenting appearance, subtle sexual innuendos, etc."),
+    Attribute("FLIRTATION", "Pickup lines, complimenting appearance, subtle sexual innuendos, etc.", experimental=True),
     Attribute("SPAM", "Irrelevant and unsolicited commercial content, links or junk.", experimental=True),
 )
 

@@ -161,7 +161,7 @@ class Scorer:
         picks Perspective's scale (default) or the class-balanced one (spans follow it)."""
         if isinstance(texts, str):
             raise InvalidInput("Scorer.score takes a sequence of texts. Got a single str; wrap it in a list.")
-        wanted = attrs.normalize_names(list(attributes) if attributes is not None else None)
+        wanted = attrs.normalize_names(list(attributes) if attributes is not None else list(self.model.attributes))
         columns = {a: i for i, a in enumerate(self.model.attributes)}
         missing = [a for a in wanted if a not in columns]
         if missing:

@@ -63,7 +63,7 @@ FILES = ("wikipedia_context_toxicity", "rtp_perspective")
 # are trained on, never measured against.
 IMPUTE_BELOW = 0.3
 # Civil anchors: texts people labelled harmless, many naming an identity ("I am a black person",
-# Wikipedia article sentences on religions and minorities), given the scores Perspective gives
+# Wikipedia article sentences on religions and minorities) or addressing "you", given the scores Perspective gives
 # ordinary civil text: TOXICITY CIVIL_TOXICITY (a quarter of Wikipedia's talk comments score
 # below 0.049) and each other attribute imputed from it as above. They teach the heads where
 # "nothing here" lies, and that an identity word alone is not an attack (Perspective itself
@@ -119,7 +119,9 @@ def load_scored(data_dir: Path) -> pd.DataFrame:
 
 
 def _civil_anchors(data_dir: Path) -> pd.DataFrame:
-    """The harmless templated sentences and the train split of ``identity_nontoxic_wikipedia``."""
+    """The harmless templated sentences, the train split of ``identity_nontoxic_wikipedia`` and
+    the messages to chatbots that every ConvAbuse annotator called not abusive (short
+    second-person text: "are you happy?", which rtp's snippets lack)."""
     from civility.train import synthetic
 
     templates = synthetic.template_frame()
@@ -131,6 +133,14 @@ def _civil_anchors(data_dir: Path) -> pd.DataFrame:
     if path.is_file():  # its test split is evaluation only
         wiki = pd.read_parquet(path)
         texts += list(wiki.loc[wiki["split"] == "train", "text"].astype(str))
+    path = data_dir / "convabuse2021.parquet"
+    if (
+        path.is_file()
+    ):  # messages every annotator called not abusive; its test split is evaluation only
+        chat = pd.read_parquet(path)
+        texts += list(
+            chat.loc[(chat["split"] != "test") & (chat["severity"] >= 1.0), "text"].astype(str)
+        )
     return pd.DataFrame(
         {"text": texts, "source": "civil_anchor", "group": [f"c{i}" for i in range(len(texts))]}
     )
@@ -256,6 +266,26 @@ def cross_validate(
     return report
 
 
+# Friendly texts a Perspective client expects to score a few hundredths of TOXICITY.
+FRIENDLY = (
+    "you are a wonderful person",
+    "What a surprising coincidence :)))",
+    "Thanks for the great article!",
+    "I disagree, but thanks for sharing.",
+)
+
+
+def friendly(model: LinearModel) -> dict[str, float]:
+    """TOXICITY of :data:`FRIENDLY` on Perspective's scale."""
+    from civility.scorer import Scorer
+
+    scorer = Scorer.from_model(model)
+    return {
+        t: round(s["TOXICITY"], 4)
+        for t, s in zip(FRIENDLY, scorer.score(list(FRIENDLY)), strict=True)
+    }
+
+
 def render(report: dict[str, Any]) -> list[str]:
     """Lines for ``civility eval`` and the model card."""
     lines = [
@@ -274,4 +304,9 @@ def render(report: dict[str, Any]) -> list[str]:
                 f"  {name:<18} {src:<27} {f['n']:>6}  {f['spearman']:.3f}     {f['agree@0.5']:.3f}  "
                 f"{f['agree@0.7']:.3f} {f['agree@0.9']:.3f}  {tail}"
             )
+    if "friendly" in report:
+        lines.append(
+            "  friendly texts, TOXICITY on Perspective's scale: "
+            + "; ".join(f"{t!r} {v:.3f}" for t, v in report["friendly"].items())
+        )
     return lines

@@ -343,6 +343,8 @@ def evaluation_report(
         report["spans"] = cross_validate_spans(data_dir, folds=5, seed=seed)
         report["typed_spans"] = cross_validate_typed_spans(data_dir, folds=5, seed=seed)
     report["perspective_scale"] = perspective.cross_validate(model, perspective.load_scored(data_dir))
+    if model.scale_coef is not None:
+        report["perspective_scale"]["friendly"] = perspective.friendly(model)
     report["text"] = ev.render(report) + "\n\n" + "\n".join(perspective.render(report["perspective_scale"]))
     if console is not None:
         console.print(report["text"], markup=False, highlight=False)
