@@ -108,6 +108,8 @@ def load_scored(data_dir: Path) -> pd.DataFrame:
         )
         a[name] = np.where(low, 1.0 / (1.0 + np.exp(-iso.predict(tox))), np.nan)
         civil[name] = float(1.0 / (1.0 + np.exp(-iso.predict([CIVIL_TOXICITY])[0])))
+        if name == "FLIRTATION":  # a message to a chatbot may flirt without abuse
+            civil.loc[civil["source"] == "civil_anchor_chat", name] = np.nan
         a[f"{name}_real"] = False
         b[f"{name}_real"] = True
         civil[f"{name}_real"] = False
@@ -133,17 +135,18 @@ def _civil_anchors(data_dir: Path) -> pd.DataFrame:
     if path.is_file():  # its test split is evaluation only
         wiki = pd.read_parquet(path)
         texts += list(wiki.loc[wiki["split"] == "train", "text"].astype(str))
+    chat_from = len(texts)
     path = data_dir / "convabuse2021.parquet"
-    if (
-        path.is_file()
-    ):  # messages every annotator called not abusive; its test split is evaluation only
+    if path.is_file():  # messages no annotator called abusive; test split evaluation only
         chat = pd.read_parquet(path)
         texts += list(
             chat.loc[(chat["split"] != "test") & (chat["severity"] >= 1.0), "text"].astype(str)
         )
-    return pd.DataFrame(
+    frame = pd.DataFrame(
         {"text": texts, "source": "civil_anchor", "group": [f"c{i}" for i in range(len(texts))]}
     )
+    frame.loc[chat_from:, "source"] = "civil_anchor_chat"
+    return frame
 
 
 def _logit(p: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:

@@ -258,7 +258,7 @@ def run_training(
 
     from civility.model import save_model
     from civility.model.artifact import default_model_dir
-    from civility.train.card import SUPERVISION, corpus_table, write_card
+    from civility.train.card import PERSPECTIVE_SUPERVISION, SUPERVISION, corpus_table, write_card
     from civility.train.corpora import default_data_dir
 
     data_dir = data_dir or default_data_dir()
@@ -286,6 +286,7 @@ def run_training(
         "recipe": _recipe(char=True),
         "data": corpus_table(frame),
         "supervision": SUPERVISION,
+        "perspective_supervision": PERSPECTIVE_SUPERVISION,
         "span_tagger": tagger_note,
         "limitations": LIMITATIONS,
     }
@@ -329,8 +330,10 @@ def evaluation_report(
     from civility.train import evaluate as ev
     from civility.train.spans import cross_validate_spans, cross_validate_typed_spans
 
-    predict_all = predictor(model)
-    report: dict[str, Any] = {"model_version": model.version}
+    # The figures below measure the class-balanced heads (what the labelled corpora train);
+    # Perspective's scale has its own section (perspective.cross_validate) and a HateCheck line.
+    predict_all = predictor(model, scale="balanced")
+    report: dict[str, Any] = {"model_version": model.version, "scale": "balanced"}
     report["in_domain"] = ev.in_domain(frame, predict_all)
     if retrain:
         report["loco"] = ev.leave_one_corpus_out(
@@ -343,9 +346,17 @@ def evaluation_report(
         report["spans"] = cross_validate_spans(data_dir, folds=5, seed=seed)
         report["typed_spans"] = cross_validate_typed_spans(data_dir, folds=5, seed=seed)
     report["perspective_scale"] = perspective.cross_validate(model, perspective.load_scored(data_dir))
+    report["hatecheck_perspective"] = ev.hatecheck(data_dir, predictor(model, scale="perspective"))
     if model.scale_coef is not None:
         report["perspective_scale"]["friendly"] = perspective.friendly(model)
-    report["text"] = ev.render(report) + "\n\n" + "\n".join(perspective.render(report["perspective_scale"]))
+    hc = report["hatecheck_perspective"]
+    report["text"] = (
+        "class-balanced heads (scale='balanced'):\n"
+        + ev.render(report)
+        + "\n\n"
+        + "\n".join(perspective.render(report["perspective_scale"]))
+        + f"\n  HateCheck accuracy on Perspective's scale (IDENTITY_ATTACK >= 0.5 = hateful): {hc['overall']:.4f}"
+    )
     if console is not None:
         console.print(report["text"], markup=False, highlight=False)
     return report
