@@ -15,9 +15,15 @@ all eight 2020 attributes, FLIRTATION included). Measured (``benchmarks/perspect
   0.05, IDENTITY_ATTACK 0.34);
 - soft-target heads (a ridge regression of the logit of Perspective's score on the model's
   own features: word and character TF-IDF and the lexicon block, plus the balanced head's
-  logit, which folds into the same weights) reach Spearman 0.89 TOXICITY, 0.86 SEVERE_TOXICITY,
-  0.83 INSULT, 0.85 PROFANITY, 0.69 IDENTITY_ATTACK, 0.63 THREAT, 0.75 SEXUALLY_EXPLICIT,
-  0.63 FLIRTATION on rtp, and 0.70 for TOXICITY on Wikipedia (against 0.31).
+  logit, which folds into the same weights) on the two files alone reach Spearman 0.89
+  TOXICITY, 0.86 SEVERE_TOXICITY, 0.82 INSULT, 0.85 PROFANITY, 0.69 IDENTITY_ATTACK, 0.63
+  THREAT, 0.75 SEXUALLY_EXPLICIT, 0.63 FLIRTATION on rtp, and 0.70 for TOXICITY on Wikipedia
+  (against 0.31), but learn rtp's high floor: "you are a wonderful person" TOXICITY 0.14,
+  INSULT 0.39; "As a gay Muslim woman I think the article is fair" IDENTITY_ATTACK 0.51;
+- with the civil anchors below (shipped), friendly text falls to a few hundredths ("you are a
+  wonderful person" 0.085, the identity sentence 0.04) at a cost in Spearman: 0.865 TOXICITY
+  rtp / 0.651 Wikipedia, 0.835 SEVERE_TOXICITY, 0.810 INSULT, 0.848 PROFANITY, 0.579
+  IDENTITY_ATTACK, 0.593 THREAT, 0.746 SEXUALLY_EXPLICIT, 0.590 FLIRTATION (model card).
 
 So the perspective heads are soft-target ridge heads; their weights are one more weight matrix
 over the same features (``LinearModel.scale_coef``), and the score is the sigmoid of the head.
