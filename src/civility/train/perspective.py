@@ -204,7 +204,13 @@ def add_perspective_heads(model: LinearModel, scored: pd.DataFrame) -> LinearMod
         j = attributes.index(name)
         y = scored[name].to_numpy(dtype=np.float64)
         rows = ~np.isnan(y)
-        k = model.attributes.index(name) if name in model.attributes else None
+        # FLIRTATION has no balanced head of its own (in a model that has the column, it is
+        # the perspective head): it learns from the features alone, so refitting is idempotent.
+        k = (
+            model.attributes.index(name)
+            if name in model.attributes and name != "FLIRTATION"
+            else None
+        )
         w, wb, b = _fit_head(x[rows], base[rows, k] if k is not None else None, y[rows])
         if k is not None:  # fold the balanced logit's weight into the features' weights
             w = w + wb * model.coef[:, k]
