@@ -52,7 +52,9 @@ class FakeScorer(Scorer):
         *,
         attributes: Sequence[str] | None = None,
         spans: bool = False,
+        scale: str = "perspective",
     ) -> list[Scores]:
+        """The fake's scores do not depend on ``scale`` (one set of hostile words)."""
         if isinstance(texts, str):
             raise InvalidInput(
                 "Scorer.score takes a sequence of texts. Got a single str; wrap it in a list."

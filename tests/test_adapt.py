@@ -82,7 +82,7 @@ def test_an_adapter_learns_the_sites_rule_and_is_activated(
 def test_few_labels_change_little(scorer: Scorer) -> None:
     settings = AdaptSettings(min_labels=10, min_per_class=2)
     probe = [e.text for e in _site_examples(200, seed=7, start=10_000)]
-    base = scorer.probabilities([scorer.normalize_text(t) for t in probe])[
+    base = scorer.probabilities([scorer.normalize_text(t) for t in probe], scale="balanced")[
         :, scorer.attributes.index("TOXICITY")
     ]
     column = scorer.attributes.index("TOXICITY")
@@ -113,7 +113,7 @@ def test_too_few_labels_fit_nothing_and_inactive_adapters_score_as_the_base(scor
     fitted = fit_adapter(scorer, {"TOXICITY": _site_examples(40, seed=4)})
     assert "TOXICITY" not in fitted.adapters
     texts = ["the mayor was about right buy crypto now", "you are a stupid idiot"]
-    base = scorer.probabilities([scorer.normalize_text(t) for t in texts])
+    base = scorer.probabilities([scorer.normalize_text(t) for t in texts], scale="balanced")
     assert np.array_equal(fitted.score(scorer, texts), base)
 
 
@@ -145,7 +145,9 @@ def _threat_examples(n: int) -> list[Example]:
 def test_threat_is_never_lowered_below_the_base_by_more_than_the_margin(scorer: Scorer) -> None:
     column = scorer.attributes.index("THREAT")
     texts = list(THREATS)
-    base = scorer.probabilities([scorer.normalize_text(t) for t in texts])[:, column]
+    base = scorer.probabilities([scorer.normalize_text(t) for t in texts], scale="balanced")[
+        :, column
+    ]
     guarded = fit_adapter(scorer, {"THREAT": _threat_examples(300)}, AdaptSettings(confidence=0.0))
     unguarded = fit_adapter(
         scorer, {"THREAT": _threat_examples(300)}, AdaptSettings(confidence=0.0, protected=())
@@ -198,7 +200,7 @@ def test_two_hundred_approvals_of_slurs_from_one_account_do_not_make_slurs_pass(
     )
     assert adapter.adapters["TOXICITY"].active
     policy = Policy.default()
-    base = scorer.probabilities([scorer.normalize_text(t) for t in HATEFUL])
+    base = scorer.probabilities([scorer.normalize_text(t) for t in HATEFUL], scale="balanced")
     adapted = adapter.score(scorer, list(HATEFUL))
     for text, before, after in zip(HATEFUL, base, adapted, strict=True):
         assert policy.decide(dict(zip(scorer.attributes, before, strict=True))).action != "approve"

@@ -1,6 +1,6 @@
 """Languages and attribute names as Perspective answers them, over real HTTP (uvicorn on
 127.0.0.1, httpx): detected languages, refusal of a language civility cannot score (and no
-spurious refusal of short or mixed English), the ``*_EXPERIMENTAL`` names and FLIRTATION."""
+spurious refusal of short or mixed English), the ``*_EXPERIMENTAL`` names and FLIRTATION (served since model 1.1.0)."""
 
 from __future__ import annotations
 
@@ -126,16 +126,32 @@ def test_experimental_names_take_suggested_scores(client: httpx.Client) -> None:
 @pytest.mark.parametrize(
     "attributes", [("FLIRTATION",), ("TOXICITY", "FLIRTATION")], ids=["alone", "with-toxicity"]
 )
-def test_flirtation_is_refused_as_perspective_refuses_an_attribute_it_does_not_serve(
+def test_flirtation_is_answered_like_any_served_attribute(
     client: httpx.Client, attributes: tuple[str, ...]
 ) -> None:
-    r = client.post(ANALYZE, json=analyze_body("You look lovely tonight.", *attributes))
-    assert r.status_code == 400
-    assert r.json() == _language_error("FLIRTATION", "en")
-    given = client.post(
-        ANALYZE, json=analyze_body("You look lovely tonight.", *attributes, languages=["en-US"])
+    r = client.post(
+        ANALYZE, json=analyze_body("Hey beautiful, want to come over tonight? ;)", *attributes)
     )
-    assert given.json() == _language_error("FLIRTATION", "en-US")
+    assert r.status_code == 200, r.text
+    scores = r.json()["attributeScores"]
+    assert set(scores) == set(attributes)
+    flirt = scores["FLIRTATION"]["summaryScore"]
+    assert flirt["type"] == "PROBABILITY"
+    civil = client.post(
+        ANALYZE,
+        json=analyze_body("The council meets on Tuesday to vote on the budget.", "FLIRTATION"),
+    )
+    assert flirt["value"] > civil.json()["attributeScores"]["FLIRTATION"]["summaryScore"]["value"]
+
+
+def test_an_attribute_perspective_knows_and_civility_does_not_serve_is_refused(
+    client: httpx.Client,
+) -> None:
+    r = client.post(
+        ANALYZE, json=analyze_body("You look lovely tonight.", "TOXICITY", "ATTACK_ON_AUTHOR")
+    )
+    assert r.status_code == 400
+    assert r.json() == _language_error("ATTACK_ON_AUTHOR", "en")
 
 
 def test_an_unknown_attribute_still_gets_the_unknown_attribute_error(

@@ -6,7 +6,7 @@ from civility import attributes
 from civility.errors import InvalidInput, UnknownAttribute
 
 
-def test_all_eight_perspective_attributes_are_registered_with_descriptions() -> None:
+def test_every_served_perspective_attribute_is_registered_with_descriptions() -> None:
     assert attributes.NAMES == (
         "TOXICITY",
         "SEVERE_TOXICITY",
@@ -15,10 +15,12 @@ def test_all_eight_perspective_attributes_are_registered_with_descriptions() -> 
         "PROFANITY",
         "THREAT",
         "SEXUALLY_EXPLICIT",
+        "FLIRTATION",
         "SPAM",
     )
     assert all(a.description.endswith(".") for a in attributes.ATTRIBUTES)
-    assert [a.name for a in attributes.ATTRIBUTES if a.experimental] == ["SPAM"]
+    assert [a.name for a in attributes.ATTRIBUTES if a.experimental] == ["FLIRTATION", "SPAM"]
+    assert "FLIRTATION" not in attributes.UNSERVED
 
 
 def test_names_are_matched_case_insensitively_as_perspective_clients_upper_case() -> None:

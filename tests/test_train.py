@@ -174,6 +174,46 @@ def _write_tiny_data(directory: Path) -> None:
             "split": "train",
         }
     )
+    # Texts Perspective scored (toxic ones high on every attribute but FLIRTATION, which the
+    # flirting lines carry): the perspective-scale heads learn from these.
+    flirts = [
+        "hey gorgeous, you look lovely tonight",
+        "you have beautiful eyes, call me sometime",
+    ] * 3
+    rtp_texts = texts + flirts
+    tox = np.array([0.9] * len(TOXIC) + [0.03] * len(CLEAN) + [0.1] * len(flirts))
+    scored = {
+        c: tox
+        for c in (
+            "toxicity",
+            "severe_toxicity",
+            "identity_attack",
+            "insult",
+            "profanity",
+            "threat",
+            "sexually_explicit",
+        )
+    }
+    frames["rtp_perspective"] = pd.DataFrame(
+        {
+            "id": [f"rtp{i // 2}{'pc'[i % 2]}" for i in range(len(rtp_texts))],
+            "text": rtp_texts,
+            "part": "prompt",
+            "challenging": False,
+            **scored,
+            "flirtation": [0.2] * len(texts) + [0.9] * len(flirts),
+        }
+    )
+    frames["wikipedia_context_toxicity"] = pd.DataFrame(
+        {
+            "id": ids,
+            "text": texts,
+            "parent": "",
+            "toxic": toxic.astype(bool),
+            "perspective_toxicity": np.where(toxic == 1, 0.9, 0.03),
+            "annotators_saw_parent": False,
+        }
+    )
     for name, frame in frames.items():
         frame.to_parquet(directory / f"{name}.parquet")
 
@@ -227,6 +267,9 @@ def test_training_twice_gives_the_same_bytes_and_a_working_model(
     assert rude["TOXICITY"] > kind["TOXICITY"]
     spam, ham = scorer.score(["subscribe to my channel www.example.com", "see you at the game"])
     assert spam["SPAM"] > ham["SPAM"]
+    flirt, plain = scorer.score(["hey gorgeous, call me sometime", "the council meets on tuesday"])
+    assert flirt["FLIRTATION"] > plain["FLIRTATION"]
+    assert scorer.score(["you stupid moron"], scale="balanced")[0]["TOXICITY"] != rude["TOXICITY"]
 
 
 def test_validation_rows_are_fixed_and_never_templates(tiny_data: Path) -> None:

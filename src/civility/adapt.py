@@ -175,7 +175,8 @@ class BaseOutputs:
 
 
 def base_outputs(scorer: Scorer, texts: Sequence[str], *, normalized: bool = False) -> BaseOutputs:
-    """One pass of the base model: features once, log-odds and probabilities from them."""
+    """One pass of the base model: features once, log-odds and probabilities from them, on the
+    class-balanced heads (the scale policies decide on, ``civility.moderate.POLICY_SCALE``)."""
     model = scorer.model
     norms = list(texts) if normalized else [scorer.normalize_text(t) for t in texts]
     if not norms:

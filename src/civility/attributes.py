@@ -42,6 +42,11 @@ ATTRIBUTES: tuple[Attribute, ...] = (
         "SEXUALLY_EXPLICIT", "Contains references to sexual acts, body parts or other lewd content."
     ),
     Attribute(
+        "FLIRTATION",
+        "Pickup lines, complimenting appearance, subtle sexual innuendos, etc.",
+        experimental=True,
+    ),
+    Attribute(
         "SPAM", "Irrelevant and unsolicited commercial content, links or junk.", experimental=True
     ),
 )
@@ -59,7 +64,7 @@ EXPERIMENTAL_ALIASES: dict[str, str] = {
 # as Perspective refuses an attribute it does not serve in the request's language.
 UNSERVED: frozenset[str] = frozenset(
     """
-    FLIRTATION ATTACK_ON_AUTHOR ATTACK_ON_COMMENTER INCOHERENT INFLAMMATORY LIKELY_TO_REJECT
+    ATTACK_ON_AUTHOR ATTACK_ON_COMMENTER INCOHERENT INFLAMMATORY LIKELY_TO_REJECT
     OBSCENE UNSUBSTANTIAL AFFINITY_EXPERIMENTAL COMPASSION_EXPERIMENTAL CURIOSITY_EXPERIMENTAL
     NUANCE_EXPERIMENTAL PERSONAL_STORY_EXPERIMENTAL REASONING_EXPERIMENTAL RESPECT_EXPERIMENTAL
     """.split()

@@ -13,7 +13,8 @@ The one rule for a text that cannot be scored (``unscorable``), whatever the doo
   batch row) is not scored; it is held for a moderator, with the note ``NO_TEXT_NOTE``;
 * a text in a language the model cannot read (``civility.language``) is not scored; it is
   held for a moderator, with the note ``language xx not supported``;
-* every other text is scored and the policy decides it.
+* every other text is scored (on ``POLICY_SCALE``, the class-balanced heads) and the policy
+  decides it.
 
 A hold for a language carries its note in the ``Decision`` too (the store and the native API
 publish it: the text does not show why it was held); a hold for no text does not, since the
@@ -41,6 +42,12 @@ from civility.scorer import Scorer, Scores
 from civility.thread import Comment, Thread
 
 NO_TEXT_NOTE = "no text to score (attachments only): held for a moderator"
+# The scale every policy decides on: the class-balanced heads. They catch more of what a
+# moderator must see (HateCheck accuracy 0.67 with IDENTITY_ATTACK >= 0.5, against 0.38 on
+# Perspective's scale, whose IDENTITY_ATTACK head follows Perspective at Spearman 0.58 only), and
+# the policies' thresholds were set on them. Perspective's scale is what the Perspective API
+# answers, so that a client's own thresholds keep their meaning (see the model card).
+POLICY_SCALE = "balanced"
 
 
 @dataclass(frozen=True)
@@ -84,7 +91,9 @@ def moderate(
     """
     notes = unscorable(texts)
     wanted = [i for i, n in enumerate(notes) if n is None or score_held]
-    found = scorer.score([str(texts[i]) for i in wanted], attributes=attributes, spans=spans)
+    found = scorer.score(
+        [str(texts[i]) for i in wanted], attributes=attributes, spans=spans, scale=POLICY_SCALE
+    )
     by_position = dict(zip(wanted, found, strict=True))
     out = []
     for i, note in enumerate(notes):

@@ -229,6 +229,7 @@ _SHORT = {
     "PROFANITY": "PRO",
     "THREAT": "THR",
     "SEXUALLY_EXPLICIT": "SEX",
+    "FLIRTATION": "FLI",
     "SPAM": "SPM",
 }
 

@@ -14,6 +14,7 @@ from civility import attributes as attrs
 from civility.errors import InvalidInput, ModelError
 from civility.language import SUPPORTED_LANGUAGES as SUPPORTED_LANGUAGES
 from civility.model import LinearModel, default_model_dir, load_model
+from civility.model.linear import SCALES
 from civility.model.spans import ARRAYS_FILE as SPAN_ARRAYS_FILE
 from civility.model.spans import GENERIC, SpanTagger, merge_tokens
 from civility.text import Normalized, WordNormalizer, normalize
@@ -134,14 +135,20 @@ class Scorer:
         return self._words.text(text)
 
     def probabilities(
-        self, normalized_texts: Sequence[str]
+        self, normalized_texts: Sequence[str], *, scale: str = "perspective"
     ) -> np.ndarray[Any, np.dtype[np.float64]]:
-        """Raw model output for already-normalised texts, batched."""
+        """Raw model output for already-normalised texts, batched, on ``scale``:
+        ``"perspective"`` (Perspective's scale, the default: what the API answers) or
+        ``"balanced"`` (the class-balanced heads)."""
         model = self.model
+        if scale not in SCALES:
+            raise InvalidInput(
+                f"Unknown score scale {scale!r}: expected one of {', '.join(SCALES)}."
+            )
         if not normalized_texts:
             return np.zeros((0, len(model.attributes)))
         parts = [
-            model.predict_proba(normalized_texts[i : i + self.batch_size])
+            model.predict_proba(normalized_texts[i : i + self.batch_size], scale=scale)
             for i in range(0, len(normalized_texts), self.batch_size)
         ]
         return np.vstack(parts)
@@ -152,23 +159,27 @@ class Scorer:
         *,
         attributes: Sequence[str] | None = None,
         spans: bool = False,
+        scale: str = "perspective",
     ) -> list[Scores]:
-        """Score every text; always a list, one ``Scores`` per text, in order."""
+        """Score every text; always a list, one ``Scores`` per text, in order. ``scale``
+        picks Perspective's scale (default) or the class-balanced one (spans follow it)."""
         if isinstance(texts, str):
             raise InvalidInput(
                 "Scorer.score takes a sequence of texts. Got a single str; wrap it in a list."
             )
-        wanted = attrs.normalize_names(list(attributes) if attributes is not None else None)
+        wanted = attrs.normalize_names(
+            list(attributes) if attributes is not None else list(self.model.attributes)
+        )
         columns = {a: i for i, a in enumerate(self.model.attributes)}
         missing = [a for a in wanted if a not in columns]
         if missing:
             raise InvalidInput(f"This model does not score {', '.join(missing)}.")
         if spans:
             norms = [self.normalize(t) for t in texts]
-            probs = self.probabilities([n.text for n in norms])
-            found = self._spans(norms, probs, [columns[a] for a in wanted])
+            probs = self.probabilities([n.text for n in norms], scale=scale)
+            found = self._spans(norms, probs, [columns[a] for a in wanted], scale)
         else:
-            probs = self.probabilities([self.normalize_text(t) for t in texts])
+            probs = self.probabilities([self.normalize_text(t) for t in texts], scale=scale)
             found = None
         version = self.version
         rows = probs[:, [columns[a] for a in wanted]].tolist() if len(texts) else []
@@ -189,6 +200,7 @@ class Scorer:
         norms: Sequence[Normalized],
         probs: np.ndarray[Any, np.dtype[np.float64]],
         cols: Sequence[int],
+        scale: str = "perspective",
     ) -> list[dict[int, tuple[Span, ...]]]:
         """Spans faithful to the model: candidates come from the span tagger (or, where it has
         nothing and the attribute scores at least 0.5, or no tagger is loaded, from occlusion),
@@ -210,7 +222,7 @@ class Scorer:
                 )
                 if not keep and norm.tokens and (tagged is None or probs[i, c] >= 0.5):
                     if occluded is None:
-                        occluded = self._occlusion(norm, probs[i], cols)
+                        occluded = self._occlusion(norm, probs[i], cols, scale)
                     keep = occluded[c]
                 groups = [tuple(g) for g in merge_tokens(norm, keep)]
                 for g in groups:
@@ -221,7 +233,7 @@ class Scorer:
                         )
                 plan[c] = groups
             plans.append(plan)
-        dropped = _logit(self.probabilities(variants))
+        dropped = _logit(self.probabilities(variants, scale=scale))
         base = _logit(probs)
         results: list[dict[int, tuple[Span, ...]]] = []
         for i, (norm, plan) in enumerate(zip(norms, plans, strict=True)):
@@ -237,7 +249,7 @@ class Scorer:
                         )
                 per_attr[c] = tuple(s for s in spans if s.score > 0)
             if tagged is not None:
-                self._fill_by_occlusion(norm, probs[i], per_attr)
+                self._fill_by_occlusion(norm, probs[i], per_attr, scale)
             results.append(per_attr)
         return results
 
@@ -246,19 +258,20 @@ class Scorer:
         norm: Normalized,
         probs: np.ndarray[Any, np.dtype[np.float64]],
         per_attr: dict[int, tuple[Span, ...]],
+        scale: str = "perspective",
     ) -> None:
         """Where the tagger's candidates explain nothing of an attribute that scores at least
         0.5, look for its spans by occlusion (the model's own evidence)."""
         missing = [c for c, spans in per_attr.items() if not spans and probs[c] >= 0.5]
         if not missing or not norm.tokens:
             return
-        occluded = self._occlusion(norm, probs, missing)
+        occluded = self._occlusion(norm, probs, missing, scale)
         plans = {c: [tuple(g) for g in merge_tokens(norm, occluded[c])] for c in missing}
         groups = sorted({g for gs in plans.values() for g in gs})
         if not groups:
             return
         texts = [" ".join(t.norm for k, t in enumerate(norm.tokens) if k not in g) for g in groups]
-        falls = _logit(probs[None, :]) - _logit(self.probabilities(texts))
+        falls = _logit(probs[None, :]) - _logit(self.probabilities(texts, scale=scale))
         row = {g: n for n, g in enumerate(groups)}
         for c, gs in plans.items():
             spans = []
@@ -290,16 +303,20 @@ class Scorer:
         return keep
 
     def _occlusion(
-        self, norm: Normalized, probs: np.ndarray[Any, np.dtype[np.float64]], cols: Sequence[int]
+        self,
+        norm: Normalized,
+        probs: np.ndarray[Any, np.dtype[np.float64]],
+        cols: Sequence[int],
+        scale: str = "perspective",
     ) -> dict[int, list[int]]:
         """Per column, the tokens whose removal alone lowers its log-odds, among the tokens
         that score highest on their own."""
         tokens = norm.tokens
-        alone = self.probabilities([t.norm for t in tokens])
+        alone = self.probabilities([t.norm for t in tokens], scale=scale)
         strength = alone[:, cols].max(axis=1)
         candidates = sorted(np.argsort(-strength)[:_SPAN_CANDIDATES].tolist())
         variants = [" ".join(t.norm for k, t in enumerate(tokens) if k != j) for j in candidates]
-        falls = _logit(probs[None, :]) - _logit(self.probabilities(variants))
+        falls = _logit(probs[None, :]) - _logit(self.probabilities(variants, scale=scale))
         return {
             c: [j for n, j in enumerate(candidates) if falls[n, c] >= _SPAN_MIN_LOGIT] for c in cols
         }

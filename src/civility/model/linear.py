@@ -5,6 +5,12 @@ weights are stored as plain arrays, so the artifact needs no pickle. One weight 
 attribute; a monotone piecewise-linear calibration per attribute maps raw probabilities to
 calibrated ones (the identity when none was fitted).
 
+Two scales (model 1.1.0 on): the *balanced* heads are trained on the labelled corpora with
+classes balanced within each corpus; the *perspective* heads (``scale_coef``) are trained on
+texts that Perspective itself scored, as soft targets, so that a threshold means what it
+means to a Perspective client. ``predict_proba(texts, scale=...)`` picks one; a model without
+perspective heads answers both from the balanced ones.
+
 Scoring counts n-grams over word ids (:mod:`civility.model.tokens`) rather than through
 ``TfidfVectorizer.transform`` and hands the counts to scikit-learn's ``TfidfTransformer``, so
 the features are the same to the bit (tests/test_features.py compares them).
@@ -31,6 +37,10 @@ from civility.model.lexicon import (
 from civility.model.tokens import TokenFeatures, supported
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+# "perspective": Perspective's scale (a client's fixed threshold keeps its meaning);
+# "balanced": the class-balanced heads (0.5 = the evidence for and against weighs the same).
+SCALES: tuple[str, ...] = ("perspective", "balanced")
 
 
 def _same_word(word: str) -> str:
@@ -70,6 +80,8 @@ class LinearModel:
     intercept: FloatArray  # (n_attributes,)
     calibration: dict[str, tuple[FloatArray, FloatArray]] = field(default_factory=dict)
     metadata: dict[str, Any] = field(default_factory=dict)
+    scale_coef: FloatArray | None = None  # (n_features, n_attributes): the perspective-scale heads
+    scale_intercept: FloatArray | None = None  # (n_attributes,)
     _counter: TokenFeatures | None = field(default=None, init=False, repr=False, compare=False)
     _countable: bool | None = field(
         default=None, init=False, repr=False, compare=False
@@ -103,14 +115,23 @@ class LinearModel:
             return self._counter.transform(texts)
         return block_features(self.blocks, texts, preprocess=preprocess)
 
-    def decision_function(self, texts: Sequence[str]) -> FloatArray:
+    def decision_function(self, texts: Sequence[str], *, scale: str = "balanced") -> FloatArray:
         x = self.features(texts)
+        if (
+            scale == "perspective"
+            and self.scale_coef is not None
+            and self.scale_intercept is not None
+        ):
+            return np.asarray(x @ self.scale_coef) + self.scale_intercept
+        if scale not in SCALES:
+            raise ModelError(f"Unknown score scale {scale!r}: expected one of {', '.join(SCALES)}.")
         return np.asarray(x @ self.coef) + self.intercept
 
-    def predict_proba(self, texts: Sequence[str]) -> FloatArray:
-        """Calibrated probabilities, shape ``(len(texts), len(attributes))``."""
-        raw = 1.0 / (1.0 + np.exp(-self.decision_function(texts)))
-        return self.calibrate(raw)
+    def predict_proba(self, texts: Sequence[str], *, scale: str = "balanced") -> FloatArray:
+        """Calibrated probabilities, shape ``(len(texts), len(attributes))``, on ``scale``
+        (:data:`SCALES`)."""
+        raw = 1.0 / (1.0 + np.exp(-self.decision_function(texts, scale=scale)))
+        return self.calibrate(raw) if scale == "balanced" else np.clip(raw, 0.0, 1.0)
 
     def calibrate(self, raw: FloatArray) -> FloatArray:
         out = np.array(raw, dtype=np.float64, copy=True)
@@ -144,6 +165,10 @@ class LinearModel:
             terms = sorted(b.vocabulary, key=b.vocabulary.__getitem__)
             arrays[f"vocab_{b.name}"] = np.array(terms, dtype=np.str_)
             arrays[f"idf_{b.name}"] = b.idf
+        if self.scale_coef is not None and self.scale_intercept is not None:
+            meta["scales"] = list(SCALES)
+            arrays["scale_coef"] = self.scale_coef.astype(np.float32)
+            arrays["scale_intercept"] = self.scale_intercept.astype(np.float64)
         for name, (xs, ys) in self.calibration.items():
             arrays[f"calx_{name}"] = xs
             arrays[f"caly_{name}"] = ys
@@ -179,7 +204,8 @@ class LinearModel:
             name: (np.asarray(arrays[f"calx_{name}"]), np.asarray(arrays[f"caly_{name}"]))
             for name in meta.get("calibrated", [])
         }
-        skip = {"kind", "attributes", "blocks", "calibrated"}
+        skip = {"kind", "attributes", "blocks", "calibrated", "scales"}
+        scaled = "scales" in meta
         return cls(
             attributes=tuple(meta["attributes"]),
             blocks=blocks,
@@ -187,4 +213,8 @@ class LinearModel:
             intercept=np.asarray(arrays["intercept"], dtype=np.float64),
             calibration=calibration,
             metadata={k: v for k, v in meta.items() if k not in skip},
+            scale_coef=np.asarray(arrays["scale_coef"], dtype=np.float64) if scaled else None,
+            scale_intercept=np.asarray(arrays["scale_intercept"], dtype=np.float64)
+            if scaled
+            else None,
         )

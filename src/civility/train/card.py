@@ -19,8 +19,18 @@ SUPERVISION: dict[str, str] = {
     "PROFANITY": "Too little data (civil_comments_spans marks 2.9%): weak labels from civility's profanity list over every corpus (seen through obfuscation by the normaliser), or the corpus label where one exists.",
     "THREAT": "Too little data (about 100 threats in civil_comments_spans): those, plus templated threats against people and templated news reports of killing as negatives, plus the threat-pattern lexicon features.",
     "SEXUALLY_EXPLICIT": "No corpus labels it: weak labels from civility's list of strongly sexual words; covered mostly by the lexicon.",
+    "FLIRTATION": "No labelled corpus: learned only on Perspective's scale, from rtp_perspective's FLIRTATION scores (soft targets), with civil anchors; its balanced score is the same head.",
     "SPAM": "youtube_spam, sms_spam, plus link, number and selling-word counts (used by this head only).",
 }
+# The second scale, shared by every attribute Perspective scored.
+PERSPECTIVE_SUPERVISION = (
+    "Perspective's scale (the main scores): per attribute, a ridge regression of the logit of Perspective's own score on the "
+    "same features plus the balanced head's logit (folded into one weight vector), on wikipedia_context_toxicity (TOXICITY, "
+    "19,992 comments) and rtp_perspective (all eight attributes, 4,765 snippets); the other attributes of Wikipedia comments "
+    "with TOXICITY < 0.3 are imputed from it (rtp's conditional mean), and civil anchors (harmless templates, "
+    "identity_nontoxic_wikipedia train split, ConvAbuse messages no annotator found abusive, train and dev splits) get the "
+    "scores Perspective gives civil text. SPAM has no Perspective scores: both scales are its balanced head."
+)
 
 
 def corpus_table(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -67,6 +77,11 @@ def render_markdown(card: dict[str, Any]) -> str:
         f"- features: {card['recipe']['features']}",
         f"- learner: {card['recipe']['learner']}",
         f"- weighting: {card['recipe']['weighting']}",
+        *(
+            [f"- perspective scale: {card['recipe']['perspective']}"]
+            if "perspective" in card["recipe"]
+            else []
+        ),
         "",
         "## Data",
         "",
@@ -88,6 +103,8 @@ def render_markdown(card: dict[str, Any]) -> str:
         "",
     ]
     lines += [f"- **{name}**: {text}" for name, text in card["supervision"].items()]
+    if "perspective_supervision" in card:
+        lines += [f"- **Perspective's scale**: {card['perspective_supervision']}"]
     metrics = card.get("metrics")
     if metrics:
         lines += [
