@@ -19,6 +19,7 @@ from cli_support import Done, run_cli
 from civility.batch import run_local, scan_input
 from civility.batch._io import iter_chunks
 from civility.errors import InvalidInput, NotFound
+from civility.moderate import POLICY_SCALE
 from civility.policy import Policy
 from civility.scorer import Scorer
 
@@ -52,7 +53,7 @@ def test_output_keeps_input_columns_and_adds_scores_decision_and_model_version(
     out = pq.read_table(tmp_path / "out.parquet").to_pylist()
     assert [list(r)[:4] for r in out] == [["id", "text", "author", "thread_id"]] * len(TEXTS)
     assert [r["id"] for r in out] == list(range(len(TEXTS)))
-    expected = scorer.score([t for t in TEXTS if t.strip()])
+    expected = scorer.score([t for t in TEXTS if t.strip()], scale=POLICY_SCALE)
     policy = Policy.default()
     scored = [r for r in out if r["text"].strip()]
     for row, want in zip(scored, expected, strict=True):

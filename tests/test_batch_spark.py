@@ -11,6 +11,7 @@ import pytest
 
 from civility.batch import run_local, run_spark
 from civility.errors import InvalidInput
+from civility.moderate import POLICY_SCALE
 from civility.policy import Policy
 from civility.scorer import Scorer
 
@@ -64,7 +65,7 @@ def test_local_engine_spark_engine_and_scorer_give_identical_scores(
     scorer = Scorer().load()
     rows = sorted(by_engine[0].values(), key=lambda r: r["id"])
     scored = [r for r in rows if r["text"].strip()]
-    expected = scorer.score([r["text"] for r in scored])
+    expected = scorer.score([r["text"] for r in scored], scale=POLICY_SCALE)
     policy = Policy.default()
     # Exact float equality: every path runs the same code on the same row (TF-IDF rows are
     # normalised one by one and the sparse product is per row), so no tolerance is needed.
