@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from conftest import CHROMIUM
 from fake_scorer import FakeScorer
 from store_fixtures import make_thread
 from web_fixtures import serve
@@ -16,15 +17,6 @@ from web_fixtures import serve
 from civility.policy import Policy
 from civility.store import QueueFilters, Store, create_user, import_thread, queue
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # Hold every comment (TOXICITY >= 0), so the queue's content does not depend on the model.
 HOLD_ALL = Policy.from_dict(
     {
@@ -56,16 +48,6 @@ def site(tmp_path: Path) -> Iterator[tuple[Store, str]]:
     with serve(store) as base:
         yield store, base
     store.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[object]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _login(page: object, base: str, name: str, password: str) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import CHROMIUM
 from web_fixtures import serve
 
 from civility.ingest import read_thread
@@ -21,15 +22,6 @@ from civility.scorer import Scorer, Scores, Span
 from civility.store import Store, create_user, import_file, import_thread
 from civility.thread import Article, Comment, Thread
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "southfront-syria-comments.txt"
 POLICY = Policy.from_dict(
     {"name": "screen", "thresholds": {"TOXICITY": {"hold": 0.5, "reject": 0.97}}}
@@ -114,16 +106,6 @@ def site(tmp_path: Path) -> Iterator[tuple[Store, str]]:
     with serve(store) as base:
         yield store, base
     store.close()
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def _page(browser: Any, base: str, viewport: dict[str, int], path: str = "/queue") -> Any:
