@@ -62,6 +62,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from civility import attributes as attrs
 from civility.errors import InvalidInput, ModelError
+from civility.model import write_npz
 from civility.scorer import Scorer
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -537,17 +538,7 @@ class SiteAdapter:
         """One zip: ``adapter.json`` and an ``.npy`` per array (no pickle)."""
         meta, arrays = self.to_arrays()
         buf = io.BytesIO()
-        with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-            zf.writestr(
-                zipfile.ZipInfo("adapter.json", date_time=(2026, 1, 1, 0, 0, 0)),
-                json.dumps(meta, sort_keys=True),
-            )
-            for name in sorted(arrays):
-                part = io.BytesIO()
-                np.lib.format.write_array(part, np.asarray(arrays[name]), allow_pickle=False)
-                info = zipfile.ZipInfo(f"{name}.npy", date_time=(2026, 1, 1, 0, 0, 0))
-                info.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(info, part.getvalue())
+        write_npz(buf, arrays, extra={"adapter.json": json.dumps(meta, sort_keys=True)})
         return buf.getvalue()
 
     @classmethod

@@ -7,6 +7,7 @@ from civility.model.artifact import (
     default_model_dir,
     load_model,
     save_model,
+    write_npz,
 )
 from civility.model.linear import LinearModel
 
@@ -18,4 +19,5 @@ __all__ = [
     "default_model_dir",
     "load_model",
     "save_model",
+    "write_npz",
 ]

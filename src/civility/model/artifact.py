@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -43,18 +44,24 @@ def save_model(model: LinearModel, directory: Path) -> Path:
     arrays_path = directory / ARRAYS_FILE
     # np.savez_compressed stamps no times into the archive members' contents, but the zip
     # headers carry a date; write through a fixed-date ZipFile so equal models give equal bytes.
-    _write_npz(arrays_path, arrays)
+    write_npz(arrays_path, arrays)
     meta = {"format": ARTIFACT_FORMAT, **meta, "sha256": _sha256(arrays_path)}
     meta_path = directory / META_FILE
     meta_path.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     return meta_path
 
 
-def _write_npz(path: Path, arrays: dict[str, Any] | Any) -> None:
+def write_npz(
+    target: Path | BinaryIO, arrays: dict[str, Any] | Any, *, extra: Mapping[str, str] | None = None
+) -> None:
+    """Arrays as ``.npy`` members of a zip (no pickle; ``np.load`` reads it), each with a fixed
+    date so that equal arrays give equal bytes; ``extra`` text members (name: content) first."""
     import io
     import zipfile
 
-    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for member, text in (extra or {}).items():
+            zf.writestr(zipfile.ZipInfo(member, date_time=(2026, 1, 1, 0, 0, 0)), text)
         for name in sorted(arrays):
             buf = io.BytesIO()
             np.lib.format.write_array(buf, np.asarray(arrays[name]), allow_pickle=False)
