@@ -8,6 +8,7 @@ import shutil
 from collections import Counter
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 import store_fixtures
 from alembic import command
@@ -227,19 +228,43 @@ def test_an_approved_comment_edited_into_a_threat_goes_back_to_the_queue(
     assert edit.detail["moderator_action"] == "approve"
 
 
-def test_a_disqus_export_with_one_new_post_adds_that_post(store: Store, tmp_path: Path) -> None:
-    export = shutil.copy(FIXTURES / "disqus-export.xml", tmp_path / "disqus.xml")
-    assert import_file(store, export, site="herald", scorer=SCORER).added == 2
-    new_post = (
-        '<post dsq:id="9004"><message><![CDATA[<p>Will they paint the lanes green?</p>]]></message>'
-        "<isDeleted>false</isDeleted><isSpam>false</isSpam><author><name>Lee</name></author>"
-        '<thread dsq:id="7001"/></post>\n  <post dsq:id="9001">'
-    )
+@pytest.mark.parametrize(
+    ("fixture", "site", "anchor", "new", "keys"),
+    [
+        pytest.param(
+            "disqus-export.xml",
+            "herald",
+            '<post dsq:id="9001">',
+            '<post dsq:id="9004"><message><![CDATA[<p>Will they paint the lanes green?</p>]]></message>'
+            "<isDeleted>false</isDeleted><isSpam>false</isSpam><author><name>Lee</name></author>"
+            '<thread dsq:id="7001"/></post>\n  ',
+            ["9001", "9002", "9004"],
+            id="disqus",
+        ),
+        pytest.param(
+            "wordpress-export.xml",
+            "gazette",
+            "<wp:comment>",
+            "<wp:comment><wp:comment_id>34</wp:comment_id>"
+            "<wp:comment_author>Sam</wp:comment_author>"
+            "<wp:comment_content>Will the vote be streamed?</wp:comment_content>"
+            "<wp:comment_approved>1</wp:comment_approved><wp:comment_parent>0</wp:comment_parent>"
+            "</wp:comment>\n    ",
+            ["31", "32", "34"],
+            id="wordpress",
+        ),
+    ],
+)
+def test_an_export_with_one_new_comment_adds_that_comment(
+    store: Store, tmp_path: Path, fixture: str, site: str, anchor: str, new: str, keys: list[str]
+) -> None:
+    export = shutil.copy(FIXTURES / fixture, tmp_path / fixture)
+    assert import_file(store, export, site=site, scorer=SCORER).added == 2
     text = export.read_text(encoding="utf-8")
-    export.write_text(text.replace('<post dsq:id="9001">', new_post, 1), encoding="utf-8")
-    result = import_file(store, export, site="herald", scorer=SCORER)
+    export.write_text(text.replace(anchor, new + anchor, 1), encoding="utf-8")
+    result = import_file(store, export, site=site, scorer=SCORER)
     assert (result.added, result.skipped) == (1, 2)
-    assert sorted(r.key for r in _rows(store)) == ["9001", "9002", "9004"]
+    assert sorted(r.key for r in _rows(store)) == keys
 
 
 TWO_THREADS = """<?xml version="1.0" encoding="utf-8"?>
@@ -275,25 +300,6 @@ def test_a_disqus_export_of_several_threads_imports_each_and_then_only_new_posts
         ("https://n.example/b", "12"),
         ("https://n.example/b", "14"),
     ]
-
-
-def test_a_wordpress_export_with_one_new_comment_adds_that_comment(
-    store: Store, tmp_path: Path
-) -> None:
-    export = shutil.copy(FIXTURES / "wordpress-export.xml", tmp_path / "wp.xml")
-    assert import_file(store, export, site="gazette", scorer=SCORER).added == 2
-    new_comment = (
-        "<wp:comment><wp:comment_id>34</wp:comment_id>"
-        "<wp:comment_author>Sam</wp:comment_author>"
-        "<wp:comment_content>Will the vote be streamed?</wp:comment_content>"
-        "<wp:comment_approved>1</wp:comment_approved><wp:comment_parent>0</wp:comment_parent>"
-        "</wp:comment>\n    <wp:comment>"
-    )
-    text = export.read_text(encoding="utf-8")
-    export.write_text(text.replace("<wp:comment>", new_comment, 1), encoding="utf-8")
-    result = import_file(store, export, site="gazette", scorer=SCORER)
-    assert (result.added, result.skipped) == (1, 2)
-    assert sorted(r.key for r in _rows(store)) == ["31", "32", "34"]
 
 
 def test_a_database_from_before_content_keys_takes_a_grown_page_without_duplicates(
