@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from civility.cli import app
 from civility.errors import InvalidInput
+from civility.moderate import POLICY_SCALE
 from civility.scorer import Scores, Span
 from civility.text import normalize_text
 from civility.train import synthetic
@@ -47,7 +48,12 @@ class FakeScorer:
         self.spans = spans or {}
 
     def score(
-        self, texts: Sequence[str], *, attributes: Sequence[str] | None = None, spans: bool = False
+        self,
+        texts: Sequence[str],
+        *,
+        attributes: Sequence[str] | None = None,
+        spans: bool = False,
+        scale: str = "balanced",
     ) -> list[Scores]:
         out = []
         for text in texts:
@@ -187,6 +193,26 @@ def test_accuracy_is_computed_per_functionality_from_policy_action_and_attribute
     assert report["overall"] == 0.6 and report["mean_functionality"] == pytest.approx(
         0.6667, abs=1e-4
     )
+
+
+class _TwoScales:
+    """THREAT 0.9 on the class-balanced scale, 0.1 on any other: shows which one is read."""
+
+    def score(
+        self,
+        texts: Sequence[str],
+        *,
+        attributes: Sequence[str] | None = None,
+        spans: bool = False,
+        scale: str = "perspective",
+    ) -> list[Scores]:
+        return [Scores(values={"THREAT": 0.9 if scale == "balanced" else 0.1}) for _ in texts]
+
+
+def test_the_suite_is_scored_on_the_scale_the_policy_decides_on() -> None:
+    cases = [Case("t1", "threat_direct_h", "I will kill you", "flag", ("THREAT",))]
+    assert POLICY_SCALE == "balanced"
+    assert evaluate_suite(_TwoScales(), cases)["overall"] == 1.0
 
 
 def test_span_faithfulness_counts_spans_that_carry_the_score_and_stopword_spans() -> None:

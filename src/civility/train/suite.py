@@ -4,7 +4,8 @@
 no case is a training template). Each names its functionality and an expectation civility
 can check: the default policy's action (``approve``, or ``flag`` for hold or reject), and/or
 attributes that should score at least 0.5 (``high``) or below it (``low``). A case passes when
-every stated part holds.
+every stated part holds. Cases are scored on the scale the policy decides on
+(``civility.moderate.POLICY_SCALE``), as the queue would score them.
 
 Span faithfulness asks whether a returned span points at words that carry the score: the share
 of spans whose removal lowers their attribute's score, the share holding a word whose removal
@@ -25,6 +26,7 @@ from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from civility.attributes import NAMES
 from civility.errors import InvalidInput
+from civility.moderate import POLICY_SCALE
 from civility.policy import Policy
 from civility.scorer import Scores
 
@@ -91,7 +93,12 @@ class SuiteScorer(Protocol):
     """The seam: :class:`civility.scorer.Scorer`, or a fake with the same ``score``."""
 
     def score(
-        self, texts: Sequence[str], *, attributes: Sequence[str] | None = None, spans: bool = False
+        self,
+        texts: Sequence[str],
+        *,
+        attributes: Sequence[str] | None = None,
+        spans: bool = False,
+        scale: str = ...,
     ) -> list[Scores]: ...
 
 
@@ -104,8 +111,14 @@ class PredictScorer:
     predict: Callable[[Sequence[str]], np.ndarray[Any, Any]]
 
     def score(
-        self, texts: Sequence[str], *, attributes: Sequence[str] | None = None, spans: bool = False
+        self,
+        texts: Sequence[str],
+        *,
+        attributes: Sequence[str] | None = None,
+        spans: bool = False,
+        scale: str = POLICY_SCALE,
     ) -> list[Scores]:
+        """One set of scores whatever ``scale`` asks: ``predict`` has one scale."""
         wanted = attributes or NAMES
         probs = self.predict(list(texts))
         return [Scores(values={a: float(row[NAMES.index(a)]) for a in wanted}) for row in probs]
@@ -173,7 +186,7 @@ def evaluate_suite(
 ) -> dict[str, Any]:
     """Accuracy per functionality, over all cases and the mean over functionalities."""
     policy = policy or Policy.default()
-    results = scorer.score([c.text for c in cases])
+    results = scorer.score([c.text for c in cases], scale=POLICY_SCALE)
     passed = [
         c.passes(s.values, policy.decide(s).action) for c, s in zip(cases, results, strict=True)
     ]
@@ -216,7 +229,7 @@ def is_stopword_span(span_text: str) -> bool:
 def span_faithfulness(scorer: SuiteScorer, texts: Sequence[str]) -> dict[str, Any]:
     """For every span returned for every attribute of ``texts``: does removing it lower the
     attribute's score, does removing one of its words alone, and is it stopwords alone."""
-    results = scorer.score(list(texts), spans=True)
+    results = scorer.score(list(texts), spans=True, scale=POLICY_SCALE)
     spans: list[
         tuple[int, str, int, int, int, list[int]]
     ] = []  # text, attribute, offsets, variant rows
@@ -238,7 +251,7 @@ def span_faithfulness(scorer: SuiteScorer, texts: Sequence[str]) -> dict[str, An
                         list(range(whole + 1, whole + 1 + len(words))),
                     )
                 )
-    rescored = scorer.score(variants) if variants else []
+    rescored = scorer.score(variants, scale=POLICY_SCALE) if variants else []
     per: dict[str, dict[str, int]] = {}
     stop_examples: list[str] = []
     flagged = flagged_stop = 0  # spans of attributes scoring >= HIGH, those that explain a flag
