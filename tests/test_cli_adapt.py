@@ -228,3 +228,45 @@ def test_bad_adapt_and_import_arguments_are_one_line_and_exit_2(tmp_path: Path) 
         assert "Traceback" not in done.stderr
     done = run_cli("feedback", "import", "x.csv")  # no --site: typer's usage error
     assert done.returncode == 2 and "--site" in done.stderr
+
+
+def test_after_a_model_upgrade_adapt_all_retrains_against_the_new_base(
+    tmp_path: Path, real_scorer: Scorer
+) -> None:
+    """A new model directory (here the shipped one with another version in its metadata: another
+    base identity) never serves the old adapter; `civility adapt --all` retrains it."""
+    import shutil
+
+    from civility.model import default_model_dir
+
+    upgraded_dir = Path(shutil.copytree(default_model_dir(), tmp_path / "model"))
+    meta_path = upgraded_dir / "model.json"
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    meta["version"] = f"{meta['version']}.post1"
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    upgraded = Scorer(upgraded_dir).load()
+    assert upgraded.version != real_scorer.version
+
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    run_cli(
+        "feedback",
+        "import",
+        str(_csv(tmp_path / "d.csv", _rows(300))),
+        "--site",
+        "crypto",
+        "--db",
+        db,
+    )
+    assert run_cli("adapt", "--site", "crypto", "--db", db).returncode == 0
+    store = Store.open(db)
+    assert getattr(site_scorer(store, real_scorer, "crypto"), "adapter", None) == "crypto/v1"
+    assert site_scorer(store, upgraded, "crypto") is upgraded  # the base serves meanwhile
+
+    done = run_cli("adapt", "--all", "--model", str(upgraded_dir), "--db", db)
+    assert done.returncode == 0, done.stderr
+    assert f"version 2 (300 labelled texts, base {upgraded.version}) is serving." in done.stdout
+    served = site_scorer(store, upgraded, "crypto")
+    assert getattr(served, "adapter", None) == "crypto/v2"
+    listed = run_cli("adapters", "--site", "crypto", "--db", db).stdout.splitlines()
+    assert [line.split("\t")[1:3] for line in listed] == [["v2", "serving"], ["v1", "stale"]]
+    store.close()
