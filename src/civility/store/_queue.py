@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, desc, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civility import attributes as attrs
@@ -227,8 +228,21 @@ def decide(store: Store, comment_id: int, action: str, user: Account) -> Item:
                 )
             examples = decision_examples(row.text, action, flagged, user, comment_id=row.id)
             if examples:
-                record_in(session, row.thread.site_id, examples)
+                _record(session, row.thread.site_id, examples)
     return item(store, comment_id)
+
+
+def _record(session: Session, site_id: int, examples: list[LabelledText]) -> None:
+    """``record_in`` in a savepoint: when another moderator's decision on the same text added
+    its example first, the second try finds it and takes this label."""
+    for attempt in range(2):
+        try:
+            with session.begin_nested():
+                record_in(session, site_id, examples)
+            return
+        except IntegrityError:
+            if attempt:
+                raise
 
 
 def decision_examples(
