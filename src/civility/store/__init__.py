@@ -2,9 +2,26 @@
 sites, threads, comments, scores, decisions, the audit log, users, calibration feedback, and
 the HTTP server's API keys, stored comments and request buckets (``SqlStorage``). SQLite by
 default, PostgreSQL by URL; one ``StoreError``; datetimes aware UTC.
+
+A site's labelled examples and adapters (``record_examples``, ``retrain``, ``site_scorer``...)
+are kept here too (docs/adapters.md).
 """
 
+from civility.store._adapters import (
+    AdapterInfo,
+    LabelledText,
+    adapters,
+    maybe_retrain,
+    record_examples,
+    refresh_adapters,
+    retrain,
+    rollback,
+    site_examples,
+    site_scorer,
+    text_key,
+)
 from civility.store._api import ApiKey, ApiStorage, FeedbackPair, SqlStorage, hash_key
+from civility.store._feedback import FeedbackImport, import_feedback, read_feedback
 from civility.store._importer import (
     ImportResult,
     comment_key,
@@ -47,11 +64,14 @@ __all__ = [
     "ACTIONS",
     "ROLES",
     "Account",
+    "AdapterInfo",
     "ApiKey",
     "ApiStorage",
+    "FeedbackImport",
     "FeedbackPair",
     "ImportResult",
     "Item",
+    "LabelledText",
     "Overturns",
     "Preview",
     "QueueFilters",
@@ -59,6 +79,7 @@ __all__ = [
     "Store",
     "StoreError",
     "ThreadView",
+    "adapters",
     "audit",
     "audit_log",
     "authenticate",
@@ -68,16 +89,26 @@ __all__ = [
     "get_site",
     "get_user",
     "hash_key",
+    "import_feedback",
     "import_file",
     "import_thread",
     "item",
     "list_users",
+    "maybe_retrain",
     "missed",
     "overturns",
     "preview_policy",
     "queue",
+    "read_feedback",
+    "record_examples",
+    "refresh_adapters",
+    "retrain",
+    "rollback",
     "set_site_policy",
+    "site_examples",
+    "site_scorer",
     "sites",
+    "text_key",
     "thread",
     "thread_key",
     "threads",
