@@ -162,8 +162,9 @@ def test_analyze_without_an_adapted_site_is_byte_for_byte_the_base(
     assert here.content == before.content
     answer = here.json()
     assert list(answer) == ["attributeScores", "languages", "detectedLanguages", "clientToken"]
-    assert answer["attributeScores"]["TOXICITY"]["summaryScore"]["value"] == (
-        real_scorer.score([SPAM])[0]["TOXICITY"]
+    assert (
+        answer["attributeScores"]["TOXICITY"]["summaryScore"]["value"]
+        == (real_scorer.score([SPAM])[0]["TOXICITY"])
     )
 
 

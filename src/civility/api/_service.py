@@ -104,7 +104,7 @@ class Service:
         # The store that holds the sites' adapters: the API storage's own database (a
         # prefixed test storage has none: every site is then scored by the base model).
         if store is None and isinstance(storage, SqlStorage) and not storage.prefix:
-            store = Store(storage.engine)
+            store = storage.store
         self.store = store
         self.calibrations = Calibrations(storage)
         self._key_sites: dict[str, tuple[float, str | None]] = {}
@@ -143,18 +143,15 @@ class Service:
 
     def _key_site(self, name: str) -> str | None:
         """The site key ``name`` is bound to, remembered for ``KEY_SITE_SECONDS``."""
-        lookup = getattr(self.storage, "key_site", None)
-        if lookup is None:
-            return None
         now = time.monotonic()
         with self._key_sites_lock:
             hit = self._key_sites.get(name)
         if hit is not None and now - hit[0] < KEY_SITE_SECONDS:
             return hit[1]
-        site = lookup(name)
+        site = self.storage.key_site(name)
         with self._key_sites_lock:
             self._key_sites[name] = (now, site)
-        return site if isinstance(site, str) else None
+        return site
 
     def scorer_for(self, site: str | None) -> Scorer:
         """The scorer for ``site``: its serving adapter over the base model, or the base model
