@@ -173,6 +173,9 @@ def test_a_key_bound_to_the_site_scores_with_its_adapter(db: str, api: httpx.Cli
     assert done.returncode == 0, done.stderr
     key = done.stdout.strip()
     plain = run_cli("keys", "create", "unbound", "--db", db).stdout.strip()
+    listed = run_cli("keys", "list", "--db", db).stdout.splitlines()
+    assert listed[-2].startswith(f"partner\t{key[:8]}...") and listed[-2].endswith("\tsite crypto")
+    assert listed[-1].startswith("unbound\t") and listed[-1].endswith("\tactive")
     url = "/v1alpha1/comments:analyze"
     bound = api.post(url, params={"key": key}, json=analyze_body(SPAM))
     assert bound.json()["civilityAdapter"] == LABEL

@@ -288,11 +288,12 @@ def keys_create(
 
 @keys_app.command("list")
 def keys_list(config: ConfigOption = None, db: DbOption = None) -> None:
-    """List keys: name, first characters, created, revoked."""
+    """List keys: name, first characters, created, revoked; then the site of a bound key."""
     utc = "%Y-%m-%dT%H:%M:%S"  # the store's datetimes are aware UTC; printed without the offset
     for k in _api_storage(config, db).list_keys():
         revoked = k.revoked_at.strftime(utc) if k.revoked_at else "active"
-        sys.stdout.write(f"{k.name}\t{k.hint}...\t{k.created_at.strftime(utc)}\t{revoked}\n")
+        bound = f"\tsite {k.site}" if k.site else ""
+        sys.stdout.write(f"{k.name}\t{k.hint}...\t{k.created_at.strftime(utc)}\t{revoked}{bound}\n")
 
 
 @keys_app.command("revoke")
