@@ -16,7 +16,7 @@ from civility.errors import CivilityError
 if TYPE_CHECKING:
     from civility.moderate import Analysis
     from civility.scorer import Scorer
-    from civility.store import Store
+    from civility.store import AdapterInfo, Store
 
 app = typer.Typer(
     name="civility",
@@ -443,6 +443,161 @@ def users_list(db: DbOption = None) -> None:
     for account in list_users(_open_store(db)):
         state = "" if account.active else " (inactive)"
         console.print(f"{account.name}\t{account.role}{state}", markup=False, highlight=False)
+
+
+# ---------------------------------------------------------------- adapt: feedback, adapt, adapters
+
+feedback_app = typer.Typer(
+    help="A site's moderation decisions, as labels for its adapter.", no_args_is_help=True
+)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("import")
+def feedback_import(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="CSV or JSONL: 'text' and a label ('toxic' 0/1, 'decision' approve/reject, "
+            "or 'attribute' and 'score'); optional 'id' and 'source'."
+        ),
+    ],
+    site: Annotated[str, typer.Option("--site", help="The site the decisions were made on.")],
+    db: DbOption = None,
+) -> None:
+    """Record decisions made elsewhere as the site's labelled examples (the whole file is
+    checked first: a bad row records nothing)."""
+    from civility.store import import_feedback
+
+    result = import_feedback(_open_store(db), file, site)
+    per = "; ".join(f"{a} {n:,} ({p:,} positive)" for a, (n, p) in result.attributes.items())
+    console.print(
+        f"Recorded {result.recorded:,} examples from {result.rows:,} rows for site "
+        f"{result.site!r}: {per}.",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+
+
+def _print_adapter(info: AdapterInfo, serving: str) -> None:
+    console.print(
+        f"Site {info.site!r}: version {info.version} ({info.labels:,} labelled texts, "
+        f"base {info.base_version}) is {info.status}.",
+        markup=False,
+        highlight=False,
+        soft_wrap=True,
+    )
+    for attribute, r in info.report.items():
+        auc = (
+            f"held-out AUC base {r['auc_base']:.4f}, adapted {r['auc_adapted']:.4f}"
+            if r.get("auc_base") is not None and r.get("auc_adapted") is not None
+            else "held-out AUC -"
+        )
+        state = "active" if r.get("active") else f"inactive ({r.get('reason', 'not activated')})"
+        console.print(
+            f"  {attribute}: {r.get('labels', 0):,} labels ({r.get('positives', 0):,} positive), "
+            f"{auc}: {state}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(f"  Serving: {serving}", markup=False, highlight=False, soft_wrap=True)
+
+
+def _serving(store: Store, site: str) -> str:
+    from civility.store import adapters
+
+    now = next((a for a in adapters(store, site) if a.serving), None)
+    if now is None:
+        return "the base model (no adapter)"
+    return f"{now.label} ({', '.join(now.active) or 'no attribute'} adapted)"
+
+
+@app.command()
+def adapt(
+    site: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--site", help="The site whose adapter to retrain (or roll back)."),
+    ] = None,
+    all_sites: Annotated[
+        bool,
+        typer.Option(
+            "--all",
+            help="Every site with labels; adapters of another base model are retrained first.",
+        ),
+    ] = False,
+    rollback_to: Annotated[
+        Optional[int],  # noqa: UP045
+        typer.Option(
+            "--rollback",
+            metavar="VERSION",
+            help="Serve this stored version of the site's adapter instead (0: the base model).",
+        ),
+    ] = None,
+    db: DbOption = None,
+    model: ModelOption = None,
+) -> None:
+    """Retrain a site's adapter on its labelled examples now, and say which version serves."""
+    from civility.errors import InvalidInput
+    from civility.store import refresh_adapters, retrain, rollback, site_examples, sites
+
+    if (site is None) == (not all_sites):
+        raise InvalidInput("Give either '--site SITE' or '--all'.")
+    if rollback_to is not None:
+        if site is None:
+            raise InvalidInput("'--rollback' needs '--site SITE'.")
+        if rollback_to < 0:
+            raise InvalidInput(f"'--rollback' takes a version number. Got {rollback_to}.")
+        store = _open_store(db)
+        rollback(store, site, rollback_to, by="cli")
+        console.print(
+            f"Site {site!r} now serves {_serving(store, site)}.", markup=False, highlight=False
+        )
+        return
+    from civility.scorer import Scorer
+
+    store = _open_store(db)
+    scorer = Scorer(model).load()
+    if site is not None:
+        info = retrain(store, scorer, site, by="cli")
+        _print_adapter(info, _serving(store, site))
+        return
+    done = {info.site: info for info in refresh_adapters(store, scorer)}
+    for name in [s.name for s in sites(store)]:
+        if name not in done and site_examples(store, name):
+            done[name] = retrain(store, scorer, name, by="cli")
+    if not done:
+        console.print(
+            "No site has labelled examples yet.", markup=False, highlight=False, soft_wrap=True
+        )
+    for name in sorted(done):
+        _print_adapter(done[name], _serving(store, name))
+
+
+@app.command(name="adapters")
+def adapters_list(
+    site: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--site", help="Only this site's versions."),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """List the stored adapter versions: site, version, status, base model, labels, active attributes."""
+    from civility.store import adapters
+
+    utc = "%Y-%m-%dT%H:%M:%S"
+    found = adapters(_open_store(db), site)
+    if not found:
+        where = f" for site {site!r}" if site is not None else ""
+        console.print(f"No adapters{where}.", markup=False, highlight=False, soft_wrap=True)
+    for a in found:
+        serving = "*" if a.serving else " "
+        sys.stdout.write(
+            f"{serving} {a.site}\tv{a.version}\t{a.status}\tbase {a.base_version}\t"
+            f"{a.labels:,} labels\tactive: {', '.join(a.active) or '-'}\t"
+            f"{a.created_at.strftime(utc)}\t{a.created_by or ''}\n"
+        )
 
 
 # ---------------------------------------------------------------- batch

@@ -31,7 +31,15 @@ from civility.moderate import moderate
 from civility.policy import Policy
 from civility.scorer import MAX_TEXT_BYTES, SUPPORTED_LANGUAGES, Scorer, Scores
 from civility.settings import Settings
-from civility.store import ApiStorage, FeedbackPair, SqlStorage, Store, site_scorer
+from civility.store import (
+    ApiStorage,
+    FeedbackPair,
+    LabelledText,
+    SqlStorage,
+    Store,
+    site_scorer,
+    text_key,
+)
 from civility.text import Plain, plain, strip_html
 
 log = logging.getLogger("civility.api")
@@ -354,6 +362,7 @@ class Service:
             community, {a: FeedbackPair(model.values[a], v) for a, v in suggested.items()}
         )
         self.calibrations.forget(community)
+        self._teach(community, caller, text.text, suggested)
         response: dict[str, Any] = {
             "detectedLanguages": detected,
             "requestedLanguages": list(req.languages or []),
@@ -361,6 +370,29 @@ class Service:
         if req.clientToken is not None:
             response["clientToken"] = req.clientToken
         return response
+
+    def _teach(
+        self, community: str, caller: Caller, text: str, suggested: dict[str, float]
+    ) -> None:
+        """A suggested score is a label for the site's adapter: the community is the site (else
+        the site the caller's key is bound to; neither: no site, nothing to teach); a score of
+        at least 0.5 says the attribute applies. The example's key is a hash of the text, its
+        source the caller's key (so no one key's labels can outweigh the rest, see
+        civility.adapt's max_source_share)."""
+        site = community or (
+            self.storage.key_site(caller.name) if caller.name != "anonymous" else None
+        )
+        if not site:
+            return
+        key = text_key(text)
+        source = "anonymous" if caller.name == "anonymous" else f"key:{caller.name}"
+        self.storage.record_examples(
+            site,
+            [
+                LabelledText(key, text, attribute, int(value >= 0.5), "suggest", source)
+                for attribute, value in suggested.items()
+            ],
+        )
 
     # ---------------------------------------------------------------- native
 

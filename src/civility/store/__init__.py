@@ -21,6 +21,7 @@ from civility.store._adapters import (
     text_key,
 )
 from civility.store._api import ApiKey, ApiStorage, FeedbackPair, SqlStorage, hash_key
+from civility.store._feedback import FeedbackImport, import_feedback, read_feedback
 from civility.store._importer import (
     ImportResult,
     comment_key,
@@ -66,6 +67,7 @@ __all__ = [
     "AdapterInfo",
     "ApiKey",
     "ApiStorage",
+    "FeedbackImport",
     "FeedbackPair",
     "ImportResult",
     "Item",
@@ -87,6 +89,7 @@ __all__ = [
     "get_site",
     "get_user",
     "hash_key",
+    "import_feedback",
     "import_file",
     "import_thread",
     "item",
@@ -96,6 +99,7 @@ __all__ = [
     "overturns",
     "preview_policy",
     "queue",
+    "read_feedback",
     "record_examples",
     "refresh_adapters",
     "retrain",

@@ -302,7 +302,14 @@ def retrain(
     served is kept as a candidate, to roll back to); otherwise the serving version stays, unless
     it belongs to another base (then it is stale, and the base serves)."""
     store = _store(db)
-    settings = settings or AdaptSettings()
+    with _lock(store, site):
+        return _retrain(store, scorer, site, by=by, settings=settings or AdaptSettings())
+
+
+def _retrain(
+    store: Store, scorer: Scorer, site: str, *, by: str | None, settings: AdaptSettings
+) -> AdapterInfo:
+    """``retrain``, the site's lock held."""
     examples = site_examples(store, site)
     if not examples:
         raise NotFound(f"Site {site!r} has no labelled examples to adapt to.")
@@ -313,7 +320,7 @@ def retrain(
     labels = len({e.id for exs in examples.values() for e in exs})
     base = fitted.base
     serve = bool(fitted.active)
-    with _lock(store, site), store.session() as session:
+    with store.session() as session:
         site_row = session.scalars(select(SiteRow).where(SiteRow.name == site)).one()
         current = session.scalar(
             select(SiteAdapterRow)
@@ -402,9 +409,12 @@ def maybe_retrain(
     if new < every and not other_base:
         return None
     lock = _lock(store, site)
-    if lock.locked():
+    if not lock.acquire(blocking=False):  # a retrain of this site is running: it will do
         return None
-    return retrain(store, scorer, site, by="auto")
+    try:
+        return _retrain(store, scorer, site, by="auto", settings=AdaptSettings())
+    finally:
+        lock.release()
 
 
 def refresh_adapters(db: Store | HasStore, scorer: Scorer) -> list[AdapterInfo]:
@@ -416,18 +426,23 @@ def refresh_adapters(db: Store | HasStore, scorer: Scorer) -> list[AdapterInfo]:
     stale: list[str] = []
     with store.session() as session:
         rows = session.execute(
-            select(SiteRow.name, SiteAdapterRow).join(SiteRow, SiteRow.id == SiteAdapterRow.site_id)
+            select(
+                SiteRow.name,
+                SiteAdapterRow.serving,
+                SiteAdapterRow.base_version,
+                SiteAdapterRow.base_sha256,
+            ).join(SiteRow, SiteRow.id == SiteAdapterRow.site_id)
         ).all()
-    by_site: dict[str, list[SiteAdapterRow]] = defaultdict(list)
-    for name, row in rows:
-        by_site[name].append(row)
+    by_site: dict[str, list[tuple[bool, dict[str, str]]]] = defaultdict(list)
+    for name, serving_now, version, sha in rows:
+        by_site[name].append((bool(serving_now), {"version": version, "sha256": sha}))
     for name in sorted(by_site):
         versions = by_site[name]
-        serving = next((r for r in versions if r.serving), None)
+        serving = next((b for s, b in versions if s), None)
         if serving is not None:
-            if _base_of(serving) != base:
+            if serving != base:
                 stale.append(name)
-        elif not any(_base_of(r) == base for r in versions):
+        elif not any(b == base for _, b in versions):
             stale.append(name)
     return [retrain(store, scorer, name, by="refresh") for name in stale]
 
