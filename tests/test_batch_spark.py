@@ -92,3 +92,40 @@ def test_spark_engine_refuses_input_without_text_before_starting_a_job(
     src.write_text("id,body\n1,hello\n", encoding="utf-8")
     with pytest.raises(InvalidInput, match=r"bad\.csv has no 'text' column; found: id, body\.$"):
         run_spark(src, tmp_path / "out.parquet", spark=spark)
+
+
+def test_spark_engine_scores_a_site_with_its_adapter_from_a_broadcast(
+    spark: Any, tmp_path: Path
+) -> None:
+    """``--site``: executors rebuild the site's adapter from its broadcast bytes, and score as
+    the local engine's workers and the ``AdaptedScorer`` itself do; the adapter column names it."""
+    import json
+
+    from test_adapt import _site_examples
+
+    from civility.adapt import fit_adapter
+    from civility.adapted import AdaptedScorer
+    from civility.batch import SiteAdapterBytes
+
+    scorer = Scorer().load()
+    adapter = fit_adapter(scorer, {"TOXICITY": _site_examples(400, seed=1)})
+    shipped = SiteAdapterBytes("crypto", 3, adapter.to_bytes())
+    texts = [e.text for e in _site_examples(60, seed=7, start=5000)]
+    src = tmp_path / "site.jsonl"
+    src.write_text("".join(json.dumps({"id": i, "text": t}) + "\n" for i, t in enumerate(texts)))
+    result = run_spark(src, tmp_path / "spark.parquet", spark=spark, site="crypto", adapter=shipped)
+    assert result.adapter == "crypto/v3"
+    local = run_local(src, tmp_path / "local.parquet", workers=1, site="crypto", adapter=shipped)
+    assert local.adapter == "crypto/v3"
+    adapted = AdaptedScorer(scorer, adapter, site="crypto", version=3)
+    want = adapted.score(texts, scale=POLICY_SCALE)
+    base = scorer.score(texts, scale=POLICY_SCALE)
+    for out in (tmp_path / "spark.parquet", tmp_path / "local.parquet"):
+        rows = sorted(pq.read_table(out).to_pylist(), key=lambda r: r["id"])
+        assert {r["adapter"] for r in rows} == {"crypto/v3"}
+        for row, scores in zip(rows, want, strict=True):
+            assert {a: row[a] for a in scorer.attributes} == pytest.approx(
+                dict(scores.values), rel=1e-12, abs=1e-15
+            )
+    moved = [abs(w["TOXICITY"] - b["TOXICITY"]) for w, b in zip(want, base, strict=True)]
+    assert max(moved) > 0.2  # the adapter did change the site's scores

@@ -262,6 +262,8 @@ def test_fresh_install_runs_every_command_line_of_the_readme(venv: Venv, workdir
     )
     assert "TOXICITY" in civility("score", "some text")
     assert "TOX" in civility("score", "-", stdin="You are an idiot\n")
+    site = ("--site", "example", "--db", "sqlite:///civility.db")
+    assert "Site 'example' has no serving adapter" in civility("score", "buy crypto now", *site)
     assert civility("keys", "create", "my-site").startswith("civ_")
 
     (workdir / "comments.jsonl").write_text(

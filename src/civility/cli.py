@@ -14,6 +14,8 @@ from rich.console import Console
 from civility.errors import CivilityError
 
 if TYPE_CHECKING:
+    from civility.moderate import Analysis
+    from civility.scorer import Scorer
     from civility.store import AdapterInfo, Store
 
 app = typer.Typer(
@@ -67,27 +69,37 @@ def analyze(
         ),
     ] = None,
     site: Annotated[
-        str, typer.Option("--site", help="Site the thread belongs to, with --db.")
-    ] = "default",
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--site",
+            help="Site the thread belongs to (with --db; default 'default'): its serving "
+            "adapter, if any, scores the comments (read from --db, else the database_url setting).",
+        ),
+    ] = None,
 ) -> None:
     """Split a page into article and comments; score, explain and decide every comment."""
-    from civility.moderate import analyze_page
+    from civility.ingest import read_thread
+    from civility.moderate import analyze_thread
+    from civility.policy import Policy
     from civility.report import check_writable, print_analysis, to_json, write_html
 
     if html is not None:
         check_writable(html)
-    analysis = analyze_page(page, policy_file=policy, model_dir=model)
-    if db is not None:
-        from civility.policy import Policy
-        from civility.store import Store, import_thread, thread_key
+    thread = read_thread(page)
+    rules = Policy.load(policy) if policy else Policy.default()
+    store = _open_store(db) if db is not None or site is not None else None
+    scorer = _load_scorer(model, store, site if db is None else site or DEFAULT_SITE)
+    analysis = _labelled(analyze_thread(thread, scorer, rules), scorer)
+    if store is not None and db is not None:
+        from civility.store import import_thread, thread_key
 
         stored = import_thread(
-            Store.open(db),
+            store,
             analysis.thread,
-            site=site,
+            site=site or DEFAULT_SITE,
             key=thread_key(analysis.thread),
             scores=[r.scores for r in analysis.results],
-            policy=Policy.load(policy) if policy else Policy.default(),
+            policy=rules,
         )
         err_console.print(
             f"Stored in {db}: {stored.added} comments added, {stored.skipped} already present"
@@ -115,12 +127,32 @@ def score(
         bool, typer.Option("--spans", help="Include the spans behind each score.")
     ] = False,
     model: ModelOption = None,
+    site: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--site",
+            help="Score with this site's serving adapter (from --db, else the database_url "
+            "setting); each result names the adapter, null when the base model scored.",
+        ),
+    ] = None,
+    db: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--db", help="Database holding the site's adapter, with --site."),
+    ] = None,
 ) -> None:
     """Score one text, or many from stdin."""
+    from civility.errors import InvalidInput
     from civility.report import print_scores, score_texts
 
-    results = score_texts(text, sys.stdin, model_dir=model, spans=spans)
-    print_scores(results, console, as_json=json_out)
+    if db is not None and site is None:
+        raise InvalidInput("'--db' needs '--site SITE': the database holds the sites' adapters.")
+    if site is None:
+        results = score_texts(text, sys.stdin, model_dir=model, spans=spans)
+        print_scores(results, console, as_json=json_out)
+        return
+    scorer = _load_scorer(model, _open_store(db), site)
+    results = score_texts(text, sys.stdin, spans=spans, scorer=scorer)
+    print_scores(results, console, as_json=json_out, adapter=_adapter(scorer), site=site)
 
 
 # ---------------------------------------------------------------- learning: train, eval
@@ -237,21 +269,31 @@ def _api_storage(config: Path | None, db: str | None):  # type: ignore[no-untype
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Argument(help="A name for the key (who or what uses it).")],
+    site: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--site",
+            help="Bind the key to a site: its requests without a communityId (or site) are "
+            "that site's, scored with the site's adapter.",
+        ),
+    ] = None,
     config: ConfigOption = None,
     db: DbOption = None,
 ) -> None:
     """Create a key and print it once: only its hash is stored."""
-    key = _api_storage(config, db).create_key(name)
+    storage = _api_storage(config, db)
+    key = storage.create_key(name) if site is None else storage.create_key(name, site=site)
     sys.stdout.write(key + "\n")
 
 
 @keys_app.command("list")
 def keys_list(config: ConfigOption = None, db: DbOption = None) -> None:
-    """List keys: name, first characters, created, revoked."""
+    """List keys: name, first characters, created, revoked; then the site of a bound key."""
     utc = "%Y-%m-%dT%H:%M:%S"  # the store's datetimes are aware UTC; printed without the offset
     for k in _api_storage(config, db).list_keys():
         revoked = k.revoked_at.strftime(utc) if k.revoked_at else "active"
-        sys.stdout.write(f"{k.name}\t{k.hint}...\t{k.created_at.strftime(utc)}\t{revoked}\n")
+        bound = f"\tsite {k.site}" if k.site else ""
+        sys.stdout.write(f"{k.name}\t{k.hint}...\t{k.created_at.strftime(utc)}\t{revoked}{bound}\n")
 
 
 @keys_app.command("revoke")
@@ -278,11 +320,54 @@ def _open_store(db: str | None) -> Store:
     return Store.open(db or Settings.from_sources().database_url)
 
 
+DEFAULT_SITE = "default"
+
+
+def _load_scorer(model: Path | None, store: Store | None, site: str | None) -> Scorer:
+    """The model, with ``site``'s serving adapter applied when ``store`` has one for this
+    model (``civility.store.site_scorer``); the model alone otherwise."""
+    from civility.scorer import Scorer
+
+    scorer = Scorer(model).load()
+    if store is None or not site:
+        return scorer
+    from civility.store import site_scorer
+
+    return site_scorer(store, scorer, site)
+
+
+def _adapter(scorer: Scorer) -> str | None:
+    """The adapter that scores for ``scorer`` ("SITE/vN"), or ``None`` for the base model."""
+    label = getattr(scorer, "adapter", None)
+    return label if isinstance(label, str) else None
+
+
+def _labelled(analysis: Analysis, scorer: Scorer) -> Analysis:
+    """``analysis`` with its model version, and each comment's, read "BASE+SITE/vN" when a
+    site's adapter scored it (what the store keeps, and what the reports print)."""
+    from dataclasses import replace
+
+    label = _adapter(scorer)
+    if label is None:
+        return analysis
+    version = f"{analysis.model_version}+{label}"
+    results = tuple(
+        replace(r, scores=replace(r.scores, model_version=version) if r.scores else None)
+        for r in analysis.results
+    )
+    return replace(analysis, model_version=version, results=results)
+
+
 @app.command(name="import")
 def import_(
     file: Annotated[Path, typer.Argument(help="Page dump, JSONL, CSV, Disqus or WXR export.")],
     db: DbOption = None,
-    site: Annotated[str, typer.Option("--site", help="Site of the thread.")] = "default",
+    site: Annotated[
+        str,
+        typer.Option(
+            "--site", help="Site of the thread; its serving adapter, if any, scores the comments."
+        ),
+    ] = DEFAULT_SITE,
     chunk_size: Annotated[
         int, typer.Option("--chunk-size", min=1, help="Comments scored and committed together.")
     ] = 200,
@@ -298,13 +383,12 @@ def import_(
     )
 
     from civility.errors import NotFound
-    from civility.scorer import Scorer
     from civility.store import import_file
 
     if not file.is_file():
         raise NotFound(f"File not found: {file}")
     store = _open_store(db)
-    scorer = Scorer(model).load()
+    scorer = _load_scorer(model, store, site)
     columns = (TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with Progress(*columns, console=err_console, transient=True) as bar:
         task = bar.add_task("import", total=None)
@@ -318,9 +402,12 @@ def import_(
         )
     updated = f", {result.updated} updated" if result.updated else ""
     where = f"thread {result.thread_key!r}" if result.threads == 1 else f"{result.threads} threads"
+    label = _adapter(scorer)
+    adapted = f" Scored with the site's adapter {label}." if label else ""
     console.print(
         f"{result.added} comments added, {result.skipped} already present{updated} "
-        f"({result.held} held, {result.rejected} rejected) in site {result.site!r}, {where}.",
+        f"({result.held} held, {result.rejected} rejected) in site {result.site!r}, {where}."
+        + adapted,
         markup=False,
         highlight=False,
     )
@@ -544,9 +631,21 @@ def batch(
     ] = 5000,
     policy: PolicyOption = None,
     model: ModelOption = None,
+    site: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option(
+            "--site",
+            help="Score with this site's serving adapter (from --db, else the database_url "
+            "setting); adds the 'adapter' column.",
+        ),
+    ] = None,
+    db: Annotated[
+        Optional[str],  # noqa: UP045
+        typer.Option("--db", help="Database holding the site's adapter, with --site."),
+    ] = None,
 ) -> None:
     """Score a comment archive: input columns plus one column per attribute, decision, model version."""
-    from civility.batch import run_local, run_spark
+    from civility.batch import SiteAdapterBytes, run_local, run_spark
     from civility.errors import InvalidInput
     from civility.policy import Policy
 
@@ -558,7 +657,25 @@ def batch(
         raise InvalidInput(
             f"'--engine spark' needs PySpark, which is not installed: {SPARK_INSTALL}"
         )
+    if db is not None and site is None:
+        raise InvalidInput("'--db' needs '--site SITE': the database holds the sites' adapters.")
     rules = Policy.load(policy) if policy is not None else None
+    adapter: SiteAdapterBytes | None = None
+    if site is not None:
+        # The workers get the adapter's bytes and rebuild it over their own copy of the model.
+        from civility.adapted import AdaptedScorer
+
+        scorer = _load_scorer(model, _open_store(db), site)
+        if isinstance(scorer, AdaptedScorer):
+            adapter = SiteAdapterBytes.of(scorer)
+        else:
+            err_console.print(
+                f"Site {site!r} has no serving adapter for this model: the model alone scores "
+                "(the 'adapter' column is empty).",
+                markup=False,
+                highlight=False,
+            )
+    with_adapter = f", adapter {adapter.label}" if adapter is not None else ""
     if engine == "spark":
         sr = run_spark(
             input_path,
@@ -568,10 +685,12 @@ def batch(
             chunk_size=chunk_size,
             policy=rules,
             model_dir=model,
+            site=site,
+            adapter=adapter,
         )
         console.print(
             f"Scored {sr.rows:,} comments on Spark ({sr.master}) into {sr.output}/ "
-            f"(model {sr.model_version}); decisions: {_counts(sr.decisions)}; empty text: {sr.empty:,}."
+            f"(model {sr.model_version}{with_adapter}); decisions: {_counts(sr.decisions)}; empty text: {sr.empty:,}."
         )
         return
     try:
@@ -583,6 +702,8 @@ def batch(
             policy=rules,
             model_dir=model,
             console=err_console,
+            site=site,
+            adapter=adapter,
         )
     except KeyboardInterrupt:
         err_console.print(
@@ -594,7 +715,7 @@ def batch(
     resumed = f", {r.resumed_chunks} of {r.chunks} chunks resumed" if r.resumed_chunks else ""
     console.print(
         f"Scored {r.rows:,} comments into {r.output} in {r.seconds:.1f} s ({r.rate:,.0f} comments/s{resumed}; "
-        f"model {r.model_version}); decisions: {_counts(r.decisions)}; empty text (left unscored): {r.empty:,}."
+        f"model {r.model_version}{with_adapter}); decisions: {_counts(r.decisions)}; empty text (left unscored): {r.empty:,}."
     )
 
 

@@ -207,9 +207,15 @@ def stdin_texts(data: str) -> list[str]:
 
 
 def score_texts(
-    text: str, stdin: IO[str], *, model_dir: Path | None = None, spans: bool = False
+    text: str,
+    stdin: IO[str],
+    *,
+    model_dir: Path | None = None,
+    spans: bool = False,
+    scorer: Scorer | None = None,
 ) -> list[tuple[str, Scores]]:
-    """Score ``text``, or every text on ``stdin`` when ``text`` is ``-``."""
+    """Score ``text``, or every text on ``stdin`` when ``text`` is ``-``, with ``scorer``
+    (default: the model in ``model_dir``, loaded once the texts are read)."""
     if text == "-":
         raw = stdin.buffer.read() if hasattr(stdin, "buffer") else stdin.read().encode("utf-8")
         texts = stdin_texts(decode(raw, "stdin"))
@@ -217,7 +223,8 @@ def score_texts(
         texts = [text]
     if not texts or not any(t.strip() for t in texts):
         raise InvalidInput("Nothing to score: the text is empty.")
-    scorer = Scorer(model_dir).load()
+    if scorer is None:
+        scorer = Scorer(model_dir).load()
     return list(zip(texts, scorer.score(texts, spans=spans), strict=True))
 
 
@@ -234,13 +241,23 @@ _SHORT = {
 }
 
 
-def print_scores(results: Sequence[tuple[str, Scores]], console: Console, *, as_json: bool) -> None:
+def print_scores(
+    results: Sequence[tuple[str, Scores]],
+    console: Console,
+    *,
+    as_json: bool,
+    adapter: str | None = None,
+    site: str | None = None,
+) -> None:
+    """A table of scores, or one JSON line per text. With ``site`` (``score --site``), each
+    JSON line names the ``adapter`` that scored it (``null``: the base model did), and the
+    table says it below."""
     if as_json:
         for text, scores in results:
-            console.out(
-                json.dumps({"text": text, **_scores_json(text, scores)}, ensure_ascii=False),
-                highlight=False,
-            )
+            line: dict[str, Any] = {"text": text, **_scores_json(text, scores)}
+            if site is not None:
+                line["adapter"] = adapter
+            console.out(json.dumps(line, ensure_ascii=False), highlight=False)
         return
     table = Table(caption=" · ".join(f"{_SHORT[a]} {a}" for a in results[0][1].values))
     table.add_column("text")
@@ -249,3 +266,11 @@ def print_scores(results: Sequence[tuple[str, Scores]], console: Console, *, as_
     for text, scores in results:
         table.add_row(_opening(text, 40), *(f"{v:.2f}" for v in scores.values.values()))
     console.print(table)
+    if site is not None:
+        console.print(
+            f"Scored with site {site!r}'s adapter {adapter}."
+            if adapter
+            else f"Site {site!r} has no serving adapter for this model: the model alone scored.",
+            markup=False,
+            highlight=False,
+        )

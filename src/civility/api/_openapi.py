@@ -80,7 +80,8 @@ class ApiRoute(Route):
 
     ``body`` is the pydantic model of a JSON request body (the route parses it itself, and
     answers 400, 403, 413 and 429 in Google's error body); ``query`` names optional string
-    query parameters and their defaults."""
+    query parameters and their defaults; ``description``, when given, says more than the
+    summary (what civility adds to a response: a site's adapter, for instance)."""
 
     def __init__(
         self,
@@ -92,12 +93,14 @@ class ApiRoute(Route):
         summary: str,
         body: type[BaseModel] | None = None,
         query: Mapping[str, str] | None = None,
+        description: str | None = None,
     ) -> None:
         super().__init__(path, endpoint, methods=[method])
         self.methods = {method}
         self.method = method
         self.tags = list(tags)
         self.summary = summary
+        self.description = description
         self.body = body
         self.query = dict(query or {})
 
@@ -108,6 +111,8 @@ class ApiRoute(Route):
             "summary": self.summary,
             "operationId": re.sub(r"\W", "_", self.name + self.path) + "_" + self.method.lower(),
         }
+        if self.description:
+            op["description"] = self.description
         if self.query:
             op["parameters"] = [
                 {

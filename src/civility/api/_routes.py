@@ -30,7 +30,7 @@ from civility.api._schema import (
     ThreadRequest,
     parse,
 )
-from civility.api._service import Service
+from civility.api._service import Caller, Service
 from civility.errors import CivilityError
 
 ANALYZE = "/v1alpha1/comments:analyze"
@@ -167,7 +167,7 @@ async def batch(request: Request) -> Response:
 
 
 async def _native(
-    request: Request, answer: Callable[[Service, bytes], dict[str, Any]], items: str
+    request: Request, answer: Callable[[Service, bytes, Caller], dict[str, Any]], items: str
 ) -> Response:
     """A native endpoint: authenticate, spend quota, answer, count the scores of ``items``."""
     service, metrics = _service(request), _metrics(request)
@@ -177,7 +177,7 @@ async def _native(
     def run() -> dict[str, Any]:
         caller = service.authenticate(_key(query, dict(request.headers)))
         service.spend(caller)
-        result = answer(service, body)
+        result = answer(service, body, caller)
         for item in result[items]:
             metrics.observe_scores(item["scores"])
         return result
@@ -186,11 +186,15 @@ async def _native(
 
 
 async def score(request: Request) -> Response:
-    return await _native(request, lambda s, body: s.score(parse(ScoreRequest, body)), "results")
+    return await _native(
+        request, lambda s, body, caller: s.score(parse(ScoreRequest, body), caller), "results"
+    )
 
 
 async def threads(request: Request) -> Response:
-    return await _native(request, lambda s, body: s.thread(parse(ThreadRequest, body)), "comments")
+    return await _native(
+        request, lambda s, body, caller: s.thread(parse(ThreadRequest, body), caller), "comments"
+    )
 
 
 # ---------------------------------------------------------------- operations
@@ -206,6 +210,12 @@ async def prometheus(request: Request) -> Response:
     return Response(_metrics(request).exposition(), media_type=CONTENT_TYPE_LATEST)
 
 
+_NATIVE_SITE = (
+    "The site is the body's site, else its communityId, else the site the API key is bound "
+    "to; its serving adapter, if any, scores the comments. The response's adapter field names "
+    'it ("SITE/vN"), or is null when the base model scored.'
+)
+
 ROUTES = [
     ApiRoute(
         ANALYZE,
@@ -214,6 +224,12 @@ ROUTES = [
         body=AnalyzeCommentRequest,
         tags=["perspective"],
         summary="Score a comment (Perspective's comments:analyze).",
+        description=(
+            "The site is communityId, else the site the API key is bound to. When that site "
+            "has a serving adapter, it scores the comment and the response gains civility's "
+            'top-level field civilityAdapter ("SITE/vN"); otherwise the response is '
+            "Perspective's, unchanged."
+        ),
     ),
     ApiRoute(
         SUGGEST,
@@ -245,6 +261,7 @@ ROUTES = [
         body=ScoreRequest,
         tags=["native"],
         summary="Score, explain and decide up to 1,000 comments.",
+        description=_NATIVE_SITE,
     ),
     ApiRoute(
         "/api/v1/threads",
@@ -253,6 +270,7 @@ ROUTES = [
         body=ThreadRequest,
         tags=["native"],
         summary="Analyse a whole thread: article and comments, with decisions.",
+        description=_NATIVE_SITE,
     ),
     ApiRoute(
         "/healthz",

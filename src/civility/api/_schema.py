@@ -69,7 +69,14 @@ class AnalyzeCommentRequest(_Strict):
     doNotStore: bool | None = None
     clientToken: str | None = None
     sessionId: str | None = None
-    communityId: str | None = None
+    communityId: str | None = Field(
+        default=None,
+        description=(
+            "The site: its suggestscore calibration, or its serving adapter when it has one "
+            "(the response then carries civilityAdapter). Without it, the site the API key "
+            "is bound to."
+        ),
+    )
 
 
 class SuggestCommentScoreRequest(_Strict):
@@ -84,6 +91,13 @@ class SuggestCommentScoreRequest(_Strict):
     communityId: str | None = None
 
 
+_SITE = (
+    "The site whose adapter scores the comments (else communityId, else the site the API key "
+    "is bound to); the response's 'adapter' names the adapter version that scored, or is null "
+    "when the base model did."
+)
+
+
 class NativeComment(_Strict):
     id: str | None = None
     text: str
@@ -96,6 +110,7 @@ class ScoreRequest(_Strict):
     attributes: list[str] | None = None
     spans: bool = False
     communityId: str | None = None
+    site: str | None = Field(default=None, description=_SITE)
     policy: dict[str, Any] | None = None
 
 
@@ -121,6 +136,7 @@ class ThreadRequest(_Strict):
     attributes: list[str] | None = None
     spans: bool = False
     communityId: str | None = None
+    site: str | None = Field(default=None, description=_SITE)
     policy: dict[str, Any] | None = None
 
 

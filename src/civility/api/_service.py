@@ -7,6 +7,8 @@ an ``ApiError`` carrying Google's error body.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
@@ -29,20 +31,38 @@ from civility.moderate import moderate
 from civility.policy import Policy
 from civility.scorer import MAX_TEXT_BYTES, SUPPORTED_LANGUAGES, Scorer, Scores
 from civility.settings import Settings
-from civility.store import ApiStorage, FeedbackPair, LabelledText, text_key
+from civility.store import (
+    ApiStorage,
+    FeedbackPair,
+    LabelledText,
+    SqlStorage,
+    Store,
+    site_scorer,
+    text_key,
+)
 from civility.text import Plain, plain, strip_html
 
 log = logging.getLogger("civility.api")
 
 _PROBABILITY = "PROBABILITY"
+# How long a worker remembers which site an API key is bound to (keys are bound at creation).
+KEY_SITE_SECONDS = 5.0
 _SUPPORTED_SCORE_TYPES = {None, "SCORE_TYPE_UNSPECIFIED", _PROBABILITY}
 
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: a key's name, or ``anonymous`` when keys are not required."""
+    """Who is calling: a key's name, or ``anonymous`` when keys are not required; ``site`` is
+    the site the key is bound to (``civility keys create NAME --site SITE``), if any."""
 
     name: str
+    site: str | None = None
+
+
+def adapter_label(scorer: Scorer) -> str | None:
+    """``"SITE/vN"`` when ``scorer`` applies a site's adapter, else ``None``."""
+    label = getattr(scorer, "adapter", None)
+    return label if isinstance(label, str) else None
 
 
 def _language(code: str) -> str:
@@ -78,13 +98,25 @@ def _check_size(text: str, where: str) -> None:
 
 class Service:
     def __init__(
-        self, settings: Settings, scorer: Scorer, policy: Policy, storage: ApiStorage
+        self,
+        settings: Settings,
+        scorer: Scorer,
+        policy: Policy,
+        storage: ApiStorage,
+        store: Store | None = None,
     ) -> None:
         self.settings = settings
         self.scorer = scorer
         self.policy = policy
         self.storage = storage
+        # The store that holds the sites' adapters: the API storage's own database (a
+        # prefixed test storage has none: every site is then scored by the base model).
+        if store is None and isinstance(storage, SqlStorage) and not storage.prefix:
+            store = storage.store
+        self.store = store
         self.calibrations = Calibrations(storage)
+        self._key_sites: dict[str, tuple[float, str | None]] = {}
+        self._key_sites_lock = threading.Lock()
         # Several worker processes share one database, so they share its buckets too.
         self.limiter: RateLimiter | SharedRateLimiter = (
             SharedRateLimiter(settings.rate_limit_per_minute, storage)
@@ -105,7 +137,7 @@ class Service:
                     error_type=None,
                     reason="API_KEY_INVALID",
                 )
-            return Caller(name)
+            return Caller(name, self._key_site(name))
         if self.settings.require_key:
             raise ApiError(
                 403,
@@ -116,6 +148,26 @@ class Service:
                 reason="API_KEY_MISSING",
             )
         return Caller("anonymous")
+
+    def _key_site(self, name: str) -> str | None:
+        """The site key ``name`` is bound to, remembered for ``KEY_SITE_SECONDS``."""
+        now = time.monotonic()
+        with self._key_sites_lock:
+            hit = self._key_sites.get(name)
+        if hit is not None and now - hit[0] < KEY_SITE_SECONDS:
+            return hit[1]
+        site = self.storage.key_site(name)
+        with self._key_sites_lock:
+            self._key_sites[name] = (now, site)
+        return site
+
+    def scorer_for(self, site: str | None) -> Scorer:
+        """The scorer for ``site``: its serving adapter over the base model, or the base model
+        itself (no site, no serving adapter yet, or no store). ``site_scorer`` caches the
+        adapter and checks which one serves with one indexed query."""
+        if not site or self.store is None:
+            return self.scorer
+        return site_scorer(self.store, self.scorer, site)
 
     def spend(self, caller: Caller) -> None:
         wait = self.limiter.take(caller.name)
@@ -189,8 +241,15 @@ class Service:
             raise _language_not_supported(first_attribute, [detection.language])
         return [detection.language], detection.detected
 
-    def _calibrate(self, community: str | None, scores: Scores) -> dict[str, float]:
+    def _calibrate(
+        self, community: str | None, scores: Scores, scorer: Scorer | None = None
+    ) -> dict[str, float]:
+        """The community's suggestscore calibration applied to ``scores``; not when a site's
+        adapter scored them: the adapter learnt from the same site's labels (suggestscore
+        included), and correcting its scores again would count that feedback twice."""
         values = dict(scores.values)
+        if scorer is not None and adapter_label(scorer) is not None:
+            return values
         if community:
             for attribute, value in values.items():
                 correction = self.calibrations.get(community, attribute)
@@ -209,8 +268,9 @@ class Service:
             raise _language_not_supported(unserved[0], list(req.languages or languages))
         spans = bool(req.spanAnnotations)
         heads = list(dict.fromkeys(head for head, _ in wanted.values()))
-        result = self.scorer.score([text.text], attributes=heads, spans=spans)[0]
-        values = self._calibrate(req.communityId, result)
+        scorer = self.scorer_for(req.communityId or caller.site)
+        result = scorer.score([text.text], attributes=heads, spans=spans)[0]
+        values = self._calibrate(req.communityId, result, scorer)
         sent = req.comment.text if req.comment is not None and req.comment.text else ""
         to16 = Utf16(sent)
         whole = (0, to16(len(sent)))
@@ -248,6 +308,10 @@ class Service:
         response["detectedLanguages"] = detected
         if req.clientToken is not None:
             response["clientToken"] = req.clientToken
+        label = adapter_label(scorer)
+        if label is not None:
+            # civility's own field beside Perspective's: only when a site's adapter scored.
+            response["civilityAdapter"] = label
         self._keep(req.doNotStore, caller, req.communityId, sent, values)
         return response
 
@@ -342,19 +406,18 @@ class Service:
         spans: bool,
         community: str | None,
         policy: Policy,
+        scorer: Scorer,
     ) -> list[dict[str, Any]]:
-        wanted = (
-            list(attrs.normalize_names(attributes)) if attributes else list(self.scorer.attributes)
-        )
+        wanted = list(attrs.normalize_names(attributes)) if attributes else list(scorer.attributes)
         # A comment the flow holds unscored (no text, a language the model cannot read) is
         # scored anyway: the response's shape does not change, but its scores decide nothing.
         verdicts = moderate(
             texts,
-            self.scorer,
+            scorer,
             policy,
             spans=spans,
             attributes=wanted,
-            calibrate=lambda s: replace(s, values=self._calibrate(community, s)),
+            calibrate=lambda s: replace(s, values=self._calibrate(community, s, scorer)),
             score_held=True,
         )
         out = []
@@ -375,18 +438,34 @@ class Service:
             out.append(item)
         return out
 
-    def score(self, req: ScoreRequest) -> dict[str, Any]:
+    def _site(self, site: str | None, community: str | None, caller: Caller | None) -> Scorer:
+        """The native routes' scorer: the body's ``site``, else its ``communityId``, else the
+        site the caller's key is bound to."""
+        return self.scorer_for(site or community or (caller.site if caller else None))
+
+    def score(self, req: ScoreRequest, caller: Caller | None = None) -> dict[str, Any]:
         for i, c in enumerate(req.comments):
             _check_size(c.text, f"comments[{i}].text")
         policy = self._policy(req.policy)
+        scorer = self._site(req.site, req.communityId, caller)
         items = self._native(
-            [c.text for c in req.comments], req.attributes, req.spans, req.communityId, policy
+            [c.text for c in req.comments],
+            req.attributes,
+            req.spans,
+            req.communityId,
+            policy,
+            scorer,
         )
         for c, item in zip(req.comments, items, strict=True):
             item["id"] = c.id
-        return {"model_version": self.scorer.version, "policy": policy.name, "results": items}
+        return {
+            "model_version": scorer.version,
+            "adapter": adapter_label(scorer),
+            "policy": policy.name,
+            "results": items,
+        }
 
-    def thread(self, req: ThreadRequest) -> dict[str, Any]:
+    def thread(self, req: ThreadRequest, caller: Caller | None = None) -> dict[str, Any]:
         from civility.thread import Article, Comment, Thread
 
         for i, c in enumerate(req.comments):
@@ -406,8 +485,14 @@ class Service:
             tuple(Comment(c.id, c.author, c.text, c.parent_id, c.created_at) for c in req.comments),
         )
         policy = self._policy(req.policy)
+        scorer = self._site(req.site, req.communityId, caller)
         items = self._native(
-            [c.text for c in thread.comments], req.attributes, req.spans, req.communityId, policy
+            [c.text for c in thread.comments],
+            req.attributes,
+            req.spans,
+            req.communityId,
+            policy,
+            scorer,
         )
         known = {c.id: c for c in thread.comments}
         depth: dict[str, int] = {}
@@ -430,7 +515,8 @@ class Service:
             for a, v in item["scores"].items():
                 peaks[a] = max(peaks.get(a, 0.0), v)
         return {
-            "model_version": self.scorer.version,
+            "model_version": scorer.version,
+            "adapter": adapter_label(scorer),
             "policy": policy.name,
             "article": None
             if thread.article is None

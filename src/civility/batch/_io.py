@@ -37,6 +37,8 @@ DECISION = "decision"
 MODEL_VERSION = "model_version"
 # Why a row was held without scores ("language es not supported"); null for every other row.
 HOLD_REASON = "hold_reason"
+# The adapter that scored each row ("SITE/vN", null for the base model): only with --site.
+ADAPTER = "adapter"
 # Output columns the job adds; an input that already has one is refused rather than overwritten.
 ADDED = (*attrs.NAMES, DECISION, MODEL_VERSION, HOLD_REASON)
 _CSV_FIELD_LIMIT = 1 << 24
@@ -66,8 +68,9 @@ def file_format(path: Path, role: str = "input") -> Format:
     return fmt
 
 
-def scan_input(path: Path) -> InputPlan:
-    """Validate ``path`` end to end and describe it; raises ``InvalidInput`` / ``NotFound``."""
+def scan_input(path: Path, added: tuple[str, ...] = ()) -> InputPlan:
+    """Validate ``path`` end to end and describe it; raises ``InvalidInput`` / ``NotFound``.
+    ``added`` names output columns the job adds beside ``ADDED`` (``adapter`` with a site)."""
     fmt = file_format(path)
     if not path.exists():
         raise NotFound(f"Input file not found: {path}")
@@ -79,11 +82,11 @@ def scan_input(path: Path) -> InputPlan:
         plan = _scan_jsonl(path)
     else:
         plan = _scan_csv(path)
-    check_columns(path, plan.schema.names)
+    check_columns(path, plan.schema.names, added)
     return plan
 
 
-def check_columns(path: str | Path, names: list[str]) -> None:
+def check_columns(path: str | Path, names: list[str], added: tuple[str, ...] = ()) -> None:
     """Refuse input without the required columns, or that already has our output columns
     (both engines call this)."""
     missing = [c for c in REQUIRED if c not in names]
@@ -92,7 +95,7 @@ def check_columns(path: str | Path, names: list[str]) -> None:
             f"{path} has no {' or '.join(repr(c) for c in missing)} column; "
             f"found: {', '.join(names) or 'none'}."
         )
-    clash = [c for c in names if c in ADDED]
+    clash = [c for c in names if c in ADDED or c in added]
     if clash:
         raise InvalidInput(
             f"{path} already has the output column(s) {', '.join(clash)}; "

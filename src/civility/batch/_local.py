@@ -42,8 +42,15 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from civility.batch._io import DECISION, MODEL_VERSION, file_format, iter_chunks, scan_input
-from civility.batch._score import cached_scorer, score_table
+from civility.batch._io import (
+    ADAPTER,
+    DECISION,
+    MODEL_VERSION,
+    file_format,
+    iter_chunks,
+    scan_input,
+)
+from civility.batch._score import SiteAdapterBytes, cached_scorer, score_table
 from civility.errors import CivilityError, InvalidInput, ModelError
 from civility.model import artifact_identity
 from civility.policy import Policy
@@ -66,6 +73,7 @@ class BatchResult:
     decisions: dict[str, int] = field(default_factory=dict)
     model_version: str = ""
     seconds: float = 0.0
+    adapter: str | None = None
 
     @property
     def rate(self) -> float:
@@ -97,8 +105,13 @@ def run_local(
     policy: Policy | None = None,
     model_dir: Path | None = None,
     console: Console | None = None,
+    site: str | None = None,
+    adapter: SiteAdapterBytes | None = None,
 ) -> BatchResult:
-    """Score ``input_path`` into ``output`` with ``workers`` processes (default: one per core)."""
+    """Score ``input_path`` into ``output`` with ``workers`` processes (default: one per core).
+
+    A job for a ``site`` adds the ``adapter`` column; ``adapter`` (that site's serving
+    adapter, if it has one) is rebuilt in every worker over its model."""
     started = time.perf_counter()
     workers = workers or os.cpu_count() or 1
     if workers < 1:
@@ -107,7 +120,9 @@ def run_local(
         raise InvalidInput(f"'chunk_size' must be at least 1. Got {chunk_size}.")
     out_format = file_format(output, role="output")
     policy = policy or Policy.default()
-    plan = scan_input(input_path)
+    if adapter is not None and site is None:
+        site = adapter.site
+    plan = scan_input(input_path, (ADAPTER,) if site is not None else ())
     n_chunks = -(-plan.rows // chunk_size)
     manifest = {
         "format": MANIFEST_FORMAT,
@@ -118,6 +133,10 @@ def run_local(
         "model": model_identity(model_dir),
         "policy": policy.to_dict(),
     }
+    if site is not None:  # the parts of a job for a site have the adapter column
+        manifest["adapter"] = (
+            None if adapter is None else {"label": adapter.label, "sha256": adapter.sha256}
+        )
     parts = parts_dir(output)
     done = _prepare_parts(parts, manifest, n_chunks)
     resumed_rows = sum(min(chunk_size, plan.rows - k * chunk_size) for k in done)
@@ -125,10 +144,13 @@ def run_local(
     with progress:
         task = progress.tasks[0].id
         todo = ((k, t) for k, t in enumerate(iter_chunks(plan, chunk_size)) if k not in done)
-        for rows in _score_chunks(todo, parts, workers, model_dir, policy):
+        for rows in _score_chunks(todo, parts, workers, model_dir, policy, site, adapter):
             progress.advance(task, rows)
     if n_chunks == 0:
-        _write_part(parts / _part_name(0), _empty_output(plan.schema, model_dir, policy))
+        _write_part(
+            parts / _part_name(0),
+            _empty_output(plan.schema, model_dir, policy, site is not None, adapter),
+        )
         n_chunks = 1
     version, decisions = _assemble(parts, n_chunks, output, out_format)
     shutil.rmtree(parts)
@@ -143,6 +165,7 @@ def run_local(
         decisions={str(k): v for k, v in sorted(decisions.items())},
         model_version=version,
         seconds=time.perf_counter() - started,
+        adapter=None if adapter is None else adapter.label,
     )
 
 
@@ -209,13 +232,19 @@ class _RateColumn(ProgressColumn):
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(model_dir: str, policy: dict[str, Any]) -> None:
+def _init_worker(
+    model_dir: str,
+    policy: dict[str, Any],
+    adapter_column: bool = False,
+    adapter: SiteAdapterBytes | None = None,
+) -> None:
     """Runs once in each worker: ignore Ctrl-C (the parent stops us), exit with the parent,
-    load the model."""
+    load the model (and rebuild the site's adapter over it)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _exit_with_parent()
-    _WORKER["scorer"] = cached_scorer(model_dir)
+    _WORKER["scorer"] = cached_scorer(model_dir, adapter)
     _WORKER["policy"] = Policy.from_dict(policy)
+    _WORKER["adapter_column"] = adapter_column
 
 
 def _exit_with_parent() -> None:
@@ -237,15 +266,22 @@ def _exit_with_parent() -> None:
 
 
 def _score_chunk(index: int, table: pa.Table, parts: str) -> int:
-    _write_part(
-        Path(parts) / _part_name(index), score_table(table, _WORKER["scorer"], _WORKER["policy"])
+    scored = score_table(
+        table, _WORKER["scorer"], _WORKER["policy"], adapter_column=_WORKER["adapter_column"]
     )
+    _write_part(Path(parts) / _part_name(index), scored)
     return int(table.num_rows)
 
 
-def _empty_output(schema: pa.Schema, model_dir: Path | None, policy: Policy) -> pa.Table:
-    scorer = cached_scorer(str(model_dir) if model_dir else "")
-    return score_table(schema.empty_table(), scorer, policy)
+def _empty_output(
+    schema: pa.Schema,
+    model_dir: Path | None,
+    policy: Policy,
+    adapter_column: bool = False,
+    adapter: SiteAdapterBytes | None = None,
+) -> pa.Table:
+    scorer = cached_scorer(str(model_dir) if model_dir else "", adapter)
+    return score_table(schema.empty_table(), scorer, policy, adapter_column=adapter_column)
 
 
 def _part_name(index: int) -> str:
@@ -275,13 +311,15 @@ def _score_chunks(
     workers: int,
     model_dir: Path | None,
     policy: Policy,
+    site: str | None = None,
+    adapter: SiteAdapterBytes | None = None,
 ) -> Iterator[int]:
     """Score chunks on ``workers`` processes, at most two chunks per worker in memory."""
     executor = ProcessPoolExecutor(
         max_workers=workers,
         mp_context=get_context("spawn"),
         initializer=_init_worker,
-        initargs=(str(model_dir) if model_dir else "", policy.to_dict()),
+        initargs=(str(model_dir) if model_dir else "", policy.to_dict(), site is not None, adapter),
     )
     pending: set[Future[int]] = set()
     try:

@@ -12,6 +12,7 @@ supported", ``civility.language``).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,8 @@ from typing import Any
 
 import pyarrow as pa
 
-from civility.batch._io import DECISION, HOLD_REASON, MODEL_VERSION
+from civility.adapted import AdaptedScorer
+from civility.batch._io import ADAPTER, DECISION, HOLD_REASON, MODEL_VERSION
 from civility.moderate import NO_TEXT_NOTE, moderate
 from civility.policy import Policy
 from civility.scorer import Scorer
@@ -27,15 +29,56 @@ from civility.scorer import Scorer
 # One loaded model per process, keyed by artifact path ('' = the shipped model): Spark's
 # Python workers and the local engine's processes load it once and reuse it for every chunk.
 _SCORERS: dict[str, Scorer] = {}
+# The same for a site's adapter over that model, keyed by artifact path and adapter digest.
+_ADAPTED: dict[tuple[str, str], Scorer] = {}
 
 
-def cached_scorer(model_dir: str) -> Scorer:
-    """The process's scorer for ``model_dir`` (loaded on first use)."""
+@dataclass(frozen=True)
+class SiteAdapterBytes:
+    """A site's serving adapter as the driver hands it to worker processes (a pickle of
+    plain bytes, or a Spark broadcast): each worker rebuilds the ``AdaptedScorer`` over its
+    own copy of the model, and ``SiteAdapter.from_bytes`` refuses another model."""
+
+    site: str
+    version: int
+    data: bytes
+
+    @classmethod
+    def of(cls, scorer: AdaptedScorer) -> SiteAdapterBytes:
+        return cls(scorer.site, scorer.adapter_version, scorer.to_bytes())
+
+    @property
+    def label(self) -> str:
+        return f"{self.site}/v{self.version}"
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def cached_scorer(model_dir: str, adapter: SiteAdapterBytes | None = None) -> Scorer:
+    """The process's scorer for ``model_dir`` (loaded on first use), with ``adapter`` applied
+    when one is given."""
     scorer = _SCORERS.get(model_dir)
     if scorer is None:
         scorer = Scorer(Path(model_dir) if model_dir else None).load()
         _SCORERS[model_dir] = scorer
-    return scorer
+    if adapter is None:
+        return scorer
+    key = (model_dir, adapter.sha256)
+    adapted = _ADAPTED.get(key)
+    if adapted is None:
+        adapted = AdaptedScorer.from_bytes(
+            scorer, adapter.data, site=adapter.site, version=adapter.version
+        )
+        _ADAPTED[key] = adapted
+    return adapted
+
+
+def adapter_of(scorer: Scorer) -> str | None:
+    """``"SITE/vN"`` when ``scorer`` applies a site's adapter, else ``None``."""
+    label = getattr(scorer, "adapter", None)
+    return label if isinstance(label, str) else None
 
 
 @dataclass(frozen=True)
@@ -67,8 +110,12 @@ def score_texts(texts: Sequence[Any], scorer: Scorer, policy: Policy) -> ScoredC
     )
 
 
-def score_table(table: pa.Table, scorer: Scorer, policy: Policy) -> pa.Table:
-    """``table`` plus one float64 column per attribute, the decision and the model version."""
+def score_table(
+    table: pa.Table, scorer: Scorer, policy: Policy, *, adapter_column: bool = False
+) -> pa.Table:
+    """``table`` plus one float64 column per attribute, the decision and the model version;
+    with ``adapter_column`` (a job for a site), the adapter that scored (null: the model
+    alone)."""
     cols = score_texts(table.column("text").to_pylist(), scorer, policy)
     for name, values in cols.scores.items():
         table = table.append_column(name, pa.array(values, type=pa.float64()))
@@ -76,4 +123,8 @@ def score_table(table: pa.Table, scorer: Scorer, policy: Policy) -> pa.Table:
     table = table.append_column(
         MODEL_VERSION, pa.array([cols.model_version] * table.num_rows, type=pa.string())
     )
-    return table.append_column(HOLD_REASON, pa.array(cols.hold_reasons, type=pa.string()))
+    table = table.append_column(HOLD_REASON, pa.array(cols.hold_reasons, type=pa.string()))
+    if adapter_column:
+        label = adapter_of(scorer)
+        table = table.append_column(ADAPTER, pa.array([label] * table.num_rows, type=pa.string()))
+    return table

@@ -19,12 +19,13 @@ from typing import TYPE_CHECKING, Any
 
 import pyarrow as pa
 
-from civility.batch._io import DECISION, check_columns, file_format, scan_input
-from civility.batch._score import cached_scorer, score_table
+from civility.batch._io import ADAPTER, DECISION, check_columns, file_format, scan_input
+from civility.batch._score import SiteAdapterBytes, cached_scorer, score_table
 from civility.errors import CivilityError, InvalidInput, NotFound
 from civility.policy import Policy
 
 if TYPE_CHECKING:
+    from pyspark import Broadcast
     from pyspark.sql import DataFrame, SparkSession
 
 _SPARK_FORMAT = {"parquet": "parquet", "jsonl": "json", "csv": "csv"}
@@ -41,6 +42,7 @@ class SparkBatchResult:
     decisions: dict[str, int] = field(default_factory=dict)
     model_version: str = ""
     master: str = ""
+    adapter: str | None = None
 
 
 def spark_session(
@@ -78,9 +80,13 @@ def run_spark(
     policy: Policy | None = None,
     model_dir: Path | None = None,
     spark: SparkSession | None = None,
+    site: str | None = None,
+    adapter: SiteAdapterBytes | None = None,
 ) -> SparkBatchResult:
     """Score ``input_path`` into the directory ``output`` with Spark.
 
+    A job for a ``site`` adds the ``adapter`` column; ``adapter`` (the site's serving adapter)
+    goes to the executors as a broadcast, and each Python worker rebuilds it over its model.
     Stops the session only when it made it (``spark`` not given)."""
     from py4j.protocol import Py4JError
     from pyspark.errors import PySparkException
@@ -92,28 +98,34 @@ def run_spark(
     out_fmt = file_format(Path(str(output)), role="output")
     # Local files get the local engine's full check (one-line errors naming the line) and
     # its column order and types; remote paths (hdfs://, s3a://) are left to Spark's readers.
+    if adapter is not None and site is None:
+        site = adapter.site
+    added = (ADAPTER,) if site is not None else ()
     schema = None
     if "://" not in str(input_path):
         local = Path(input_path)
         if local.is_file():
-            schema = scan_input(local).schema
+            schema = scan_input(local, added).schema
         elif not local.exists():
             raise NotFound(f"Input file not found: {local}")
-    scorer = cached_scorer(str(model_dir) if model_dir else "")
+    scorer = cached_scorer(str(model_dir) if model_dir else "", adapter)
     own = spark is None
     session = spark or spark_session(master, workers)
     try:
         session.conf.set("spark.sql.execution.arrow.maxRecordsPerBatch", str(chunk_size))
         frame = _read(session, str(input_path), in_fmt, schema)
-        check_columns(str(input_path), frame.columns)
+        check_columns(str(input_path), frame.columns, added)
         # A small file or a one-row-group Parquet file is a single split: spread it over every
         # core (row order then follows Spark's partitions; join results on 'id').
         cores = session.sparkContext.defaultParallelism
         if frame.rdd.getNumPartitions() < cores:
             frame = frame.repartition(cores)
+        shared = None if adapter is None else session.sparkContext.broadcast(adapter)
         scored = frame.mapInArrow(
-            _scorer_fn(str(model_dir) if model_dir else "", policy.to_dict()),
-            _output_schema(frame, scorer.attributes),
+            _scorer_fn(
+                str(model_dir) if model_dir else "", policy.to_dict(), site is not None, shared
+            ),
+            _output_schema(frame, scorer.attributes, site is not None),
         )
         _write(scored, str(output), out_fmt)
         counts = {
@@ -139,6 +151,7 @@ def run_spark(
         decisions=dict(sorted(counts.items())),
         model_version=scorer.version,
         master=str(used),
+        adapter=None if adapter is None else adapter.label,
     )
 
 
@@ -166,28 +179,35 @@ def _write(frame: DataFrame, path: str, fmt: str) -> None:
     writer.save(path)
 
 
-def _output_schema(frame: DataFrame, attributes: tuple[str, ...]) -> Any:
+def _output_schema(frame: DataFrame, attributes: tuple[str, ...], adapter: bool = False) -> Any:
     from pyspark.sql.types import DoubleType, StringType, StructField, StructType
 
     added = [StructField(a, DoubleType()) for a in attributes]
     added += [StructField(DECISION, StringType()), StructField("model_version", StringType())]
     added += [StructField("hold_reason", StringType())]
+    if adapter:
+        added += [StructField(ADAPTER, StringType())]
     return StructType(list(frame.schema.fields) + added)
 
 
 def _scorer_fn(
-    model_dir: str, policy: dict[str, Any]
+    model_dir: str,
+    policy: dict[str, Any],
+    adapter_column: bool = False,
+    adapter: Broadcast[SiteAdapterBytes] | None = None,
 ) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
-    """The per-partition function; it captures only plain values, so it pickles small."""
+    """The per-partition function; it captures only plain values and the adapter's
+    broadcast handle, so it pickles small."""
 
     def score(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
-        scorer = cached_scorer(model_dir)
+        scorer = cached_scorer(model_dir, None if adapter is None else adapter.value)
         key = repr(sorted(policy.items()))
         if key not in _POLICIES:
             _POLICIES[key] = Policy.from_dict(policy)
         pol = _POLICIES[key]
         for batch in batches:
-            yield from score_table(pa.Table.from_batches([batch]), scorer, pol).to_batches()
+            table = pa.Table.from_batches([batch])
+            yield from score_table(table, scorer, pol, adapter_column=adapter_column).to_batches()
 
     return score
 

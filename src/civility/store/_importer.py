@@ -31,7 +31,7 @@ import hashlib
 import unicodedata
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 from pathlib import Path
 
@@ -149,7 +149,8 @@ def import_thread(
     ``key`` names the thread new comments go to (see the module docstring for what counts as
     stored already). Scores come from ``scorer``, or ready-made from ``scores`` (one per
     comment, in order: ``civility analyze --db`` has scored the page already). A comment
-    without prose has no scores and is held, as ``civility analyze`` does.
+    without prose has no scores and is held, as ``civility analyze`` does. Scores of a site's
+    adapter (``scorer`` from ``site_scorer``) are stored with model version "BASE+SITE/vN".
     ``progress(done, total)`` is called after each committed chunk.
     """
     if (scorer is None) == (scores is None):
@@ -182,7 +183,7 @@ def import_thread(
         else:
             assert scorer is not None
             verdicts = moderate(texts, scorer, chosen, spans=True)
-        found = [v.scores for v in verdicts]
+        found = [_labelled(v.scores, scorer) for v in verdicts]
         decisions = [v.decision for v in verdicts]
         with store.session() as session:
             for w, s, d in zip(chunk, found, decisions, strict=True):
@@ -210,6 +211,14 @@ def import_thread(
                 skipped=plan.skipped,
             )
     return ImportResult(site_name, key, added, plan.skipped, held, rejected, updated)
+
+
+def _labelled(scores: Scores | None, scorer: Scorer | None) -> Scores | None:
+    """``scores`` with the model version "BASE+SITE/vN" when a site's adapter scored them."""
+    label = getattr(scorer, "adapter", None)
+    if scores is None or not isinstance(label, str):
+        return scores
+    return replace(scores, model_version=f"{scores.model_version}+{label}")
 
 
 def import_file(
