@@ -33,6 +33,7 @@ from civility.store._queue import (
     threads,
 )
 from civility.store._store import Store, StoreError, audit
+from civility.store._teach import items, teach_candidates
 from civility.store._users import (
     ROLES,
     Account,
@@ -71,6 +72,7 @@ __all__ = [
     "import_file",
     "import_thread",
     "item",
+    "items",
     "list_users",
     "missed",
     "overturns",
@@ -78,6 +80,7 @@ __all__ = [
     "queue",
     "set_site_policy",
     "sites",
+    "teach_candidates",
     "thread",
     "thread_key",
     "threads",
