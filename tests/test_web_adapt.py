@@ -21,6 +21,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import store_fixtures
 from conftest import CHROMIUM
 from web_fixtures import serve
 
@@ -40,6 +41,8 @@ from civility.store import (
 )
 from civility.thread import Article, Comment, Thread
 
+db_url = store_fixtures.db_url
+store = store_fixtures.store
 SITE = "harbour"
 # Hold every comment, so that every comment is in the queue and each decision a label.
 HOLD_ALL = Policy.from_dict({"name": "hold-all", "thresholds": {"TOXICITY": {"hold": 0.0}}})
@@ -140,14 +143,13 @@ def _login(client: httpx.Client, name: str) -> str:
 
 
 @pytest.fixture
-def small_site(tmp_path: Path, real_scorer: Scorer) -> Iterator[tuple[Store, str]]:
-    store = Store.open(f"sqlite:///{tmp_path / 'civility.db'}")
+def small_site(store: Store, real_scorer: Scorer) -> Iterator[tuple[Store, str]]:
+    """40 comments of the site, an admin and a moderator; on SQLite and on PostgreSQL."""
     _import(store, real_scorer, 40)
     create_user(store, "ada", "ada-password", "admin")
     create_user(store, "mo", "mo-password", "moderator")
     with serve(store, scorer=real_scorer) as base:
         yield store, base
-    store.close()
 
 
 def test_adapters_is_for_admins_and_teach_for_moderators(small_site: tuple[Store, str]) -> None:
@@ -210,9 +212,16 @@ def test_adapters_is_for_admins_and_teach_for_moderators(small_site: tuple[Store
         assert error is not None and "7" in error.group(1) and "\n" not in error.group(1)
         r = ada.post("/adapters", data={"csrf_token": token, "site": "", "op": "retrain"})
         assert r.status_code == 400 and "Say which site." in r.text
-        # Too few labels to fit anything: said on the page, not a traceback.
+        # One label (mo's approval) is too few to fit anything: a version that does not serve,
+        # and the page says why; it offers no rollback to it.
         r = ada.post("/adapters", data={"csrf_token": token, "site": SITE, "op": "retrain"})
-        assert "Traceback" not in r.text
+        assert r.status_code == 303 and "done=retrained" in r.headers["location"]
+        r = ada.get(r.headers["location"])
+        assert f"Retrained {SITE}: version 1 does not serve" in r.text
+        assert "too few labels" in r.text and "serving: <strong>base model</strong>" in r.text
+        assert 'name="version" value="1"' not in r.text
+        (v1,) = adapters(store, SITE)
+        assert (v1.serving, v1.created_by, v1.labels) == (False, "ada", 1)
         # Without the session's CSRF token an admin is refused too.
         r = ada.post("/adapters", data={"csrf_token": "forged", "site": SITE, "op": "retrain"})
         assert r.status_code == 403 and "did not come from this site" in r.text
@@ -294,14 +303,15 @@ def test_decisions_in_the_browser_retrain_the_site_and_an_admin_rolls_back(
         adapted = site_scorer(store, real_scorer, SITE)
         assert getattr(adapted, "adapter", None) == f"{SITE}/v1"
         v1_spam, v1_banter = _toxicity(adapted, SPAM_PROBE), _toxicity(adapted, BANTER_PROBE)
-        # The site's notion, learnt: its spam scores higher than the base says, its banter lower.
-        assert v1_spam > base_spam + 0.05 and v1_banter < base_banter - 0.05
+        # The site's notion, learnt: its spam scores higher than the base says, its banter lower
+        # (by at most the guard's margin, 0.05, where the base finds the text severe).
+        assert v1_spam > base_spam + 0.2 and v1_banter < base_banter - 0.01
 
         # More decisions, the last ones in the teach view: a second version.
         decide_directly(order[FIRST_BATCH + 10 : FIRST_BATCH + 10 + SECOND_BATCH])
         page.goto(base + f"/teach?site={SITE}")
         assert page.locator("h1 small").inner_text() == f"{SITE} · {SITE}/v1"
-        page.screenshot(path=str(artifacts / "teach.png"), full_page=True)
+        page.screenshot(path=str(artifacts / "teach.png"))
         for _ in range(3):
             current = page.locator(".items .item.current")
             cid = int(current.get_attribute("data-id") or "0")
@@ -323,7 +333,7 @@ def test_decisions_in_the_browser_retrain_the_site_and_an_admin_rolls_back(
         page.wait_for_url(base + "/queue")
         page.goto(base + "/adapters")
         section = page.locator(f".site-adapters[data-site='{SITE}']")
-        assert "version 2" in section.locator(".serving").inner_text()
+        assert "version 2" in section.locator(".serving-now").inner_text()
         tox = section.locator("tr.attribute[data-attribute='TOXICITY']").inner_text()
         assert "active" in tox
         assert section.locator("tr.version").count() == 2
@@ -331,7 +341,8 @@ def test_decisions_in_the_browser_retrain_the_site_and_an_admin_rolls_back(
         section.locator("tr.version[data-version='1'] button").click()
         page.wait_for_selector("p.message:has-text('Version 1 of harbour serves again.')")
         assert (
-            "version 1" in page.locator(f".site-adapters[data-site='{SITE}'] .serving").inner_text()
+            "version 1"
+            in page.locator(f".site-adapters[data-site='{SITE}'] .serving-now").inner_text()
         )
 
     adapted = site_scorer(store, real_scorer, SITE)
