@@ -147,7 +147,7 @@ def teach_order(
     if adapter is not None and attribute in adapter.adapters:
         adapted_p = np.asarray(adapter.apply(base, only_active=False)[:, column])
     review = getattr(adapt, "review_priority", None)
-    if review is not None and adapter is not None:
+    if review is not None:
         priority = np.asarray(review(adapter, base, attribute), dtype=np.float64)
     else:
         # 1 where the scores sit at 0.5 (most uncertain), 0 at 0 or 1; plus the disagreement.
