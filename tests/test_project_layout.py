@@ -13,6 +13,7 @@ SRC = Path(civility.__file__).parent
 # The layers docs/architecture.md draws: the core, and the doors that offer it.
 CORE = {
     "adapt",
+    "adapted",
     "attributes",
     "errors",
     "highlight",

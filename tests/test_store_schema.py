@@ -41,7 +41,7 @@ def test_opening_twice_keeps_the_schema_at_head(db_url: str) -> None:
     for _ in range(2):
         s = Store.open(db_url)
         with s.engine.connect() as conn:
-            assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0007"
+            assert conn.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0008"
             assert {
                 "sites",
                 "threads",
@@ -55,6 +55,8 @@ def test_opening_twice_keeps_the_schema_at_head(db_url: str) -> None:
                 "api_keys",
                 "stored_comments",
                 "rate_buckets",
+                "site_examples",
+                "site_adapters",
             } <= set(sa.inspect(conn).get_table_names())
         s.close()
 
@@ -187,7 +189,7 @@ def test_migration_0003_adopts_the_server_tables_an_older_civility_created(db_ur
     assert api.check_key(key) == "newsroom"  # the old table and its row kept
     api.add_feedback("c1", {"TOXICITY": FeedbackPair(0.2, 0.9)})
     with api.engine.connect() as connection:
-        assert connection.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0007"
+        assert connection.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0008"
     _alembic(api.engine, "downgrade", "0002")
     with api.engine.connect() as connection:
         assert not {"api_keys", "feedback", "stored_comments"} & set(

@@ -2,8 +2,24 @@
 sites, threads, comments, scores, decisions, the audit log, users, calibration feedback, and
 the HTTP server's API keys, stored comments and request buckets (``SqlStorage``). SQLite by
 default, PostgreSQL by URL; one ``StoreError``; datetimes aware UTC.
+
+A site's labelled examples and adapters (``record_examples``, ``retrain``, ``site_scorer``...)
+are kept here too (docs/adapters.md).
 """
 
+from civility.store._adapters import (
+    AdapterInfo,
+    LabelledText,
+    adapters,
+    maybe_retrain,
+    record_examples,
+    refresh_adapters,
+    retrain,
+    rollback,
+    site_examples,
+    site_scorer,
+    text_key,
+)
 from civility.store._api import ApiKey, ApiStorage, FeedbackPair, SqlStorage, hash_key
 from civility.store._importer import (
     ImportResult,
@@ -48,11 +64,13 @@ __all__ = [
     "ACTIONS",
     "ROLES",
     "Account",
+    "AdapterInfo",
     "ApiKey",
     "ApiStorage",
     "FeedbackPair",
     "ImportResult",
     "Item",
+    "LabelledText",
     "Overturns",
     "Preview",
     "QueueFilters",
@@ -60,6 +78,7 @@ __all__ = [
     "Store",
     "StoreError",
     "ThreadView",
+    "adapters",
     "audit",
     "audit_log",
     "authenticate",
@@ -74,13 +93,21 @@ __all__ = [
     "item",
     "items",
     "list_users",
+    "maybe_retrain",
     "missed",
     "overturns",
     "preview_policy",
     "queue",
+    "record_examples",
+    "refresh_adapters",
+    "retrain",
+    "rollback",
     "set_site_policy",
+    "site_examples",
+    "site_scorer",
     "sites",
     "teach_candidates",
+    "text_key",
     "thread",
     "thread_key",
     "threads",

@@ -14,6 +14,7 @@ import hashlib
 import math
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol, cast
@@ -22,6 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
 from civility.errors import InvalidInput, NotFound
+from civility.store._adapters import LabelledText, record_examples
 from civility.store._models import (
     API_KEYS,
     RATE_BUCKETS,
@@ -42,6 +44,7 @@ class ApiKey:
     hint: str
     created_at: datetime
     revoked_at: datetime | None = None
+    site: str | None = None  # the site the key is bound to
 
     @property
     def active(self) -> bool:
@@ -59,8 +62,9 @@ class FeedbackPair:
 class ApiStorage(Protocol):
     """What the HTTP door needs from a store."""
 
-    def create_key(self, name: str) -> str: ...
+    def create_key(self, name: str, site: str | None = None) -> str: ...
     def check_key(self, key: str) -> str | None: ...
+    def key_site(self, name: str) -> str | None: ...
     def list_keys(self) -> list[ApiKey]: ...
     def revoke_key(self, name: str) -> None: ...
     def add_feedback(self, community: str, pairs: dict[str, FeedbackPair]) -> None: ...
@@ -71,6 +75,7 @@ class ApiStorage(Protocol):
     def stored_texts(self) -> list[str]: ...
     def purge(self, retention_days: int) -> int: ...
     def take_token(self, who: str, per_minute: int, now: float | None = None) -> float: ...
+    def record_examples(self, site: str, examples: Sequence[LabelledText]) -> int: ...
 
 
 def hash_key(key: str) -> str:
@@ -115,6 +120,14 @@ class SqlStorage:
             md = API_KEYS.metadata
             self.keys, self.feedback, self.comments, self.buckets = tables
         self.metadata = md
+        self._store: Store | None = database if isinstance(database, Store) else None
+
+    @property
+    def store(self) -> Store:
+        """A ``Store`` on the same engine (sites, examples, adapters: the migrated schema)."""
+        if self._store is None:
+            self._store = Store(self.engine)
+        return self._store
 
     def create_all(self) -> SqlStorage:
         """Bring the tables to the current schema: ``alembic upgrade head`` (the store's
@@ -152,12 +165,23 @@ class SqlStorage:
 
         return unavailable(run)
 
-    def create_key(self, name: str) -> str:
+    def create_key(self, name: str, site: str | None = None) -> str:
+        """A new key called ``name`` (shown once: only its digest is kept), bound to ``site``
+        when given (the site's adapter scores its requests that name no community)."""
         name = name.strip()
         if not name or len(name) > 200:
             raise InvalidInput(f"Key name must be 1 to 200 characters. Got {name!r}.")
+        if site is not None and (not site.strip() or len(site) > 200):
+            raise InvalidInput(f"A site name must be 1 to 200 characters. Got {site!r}.")
         key = KEY_PREFIX + secrets.token_urlsafe(30)
-        row = {"name": name, "key_hash": hash_key(key), "hint": key[:8], "created_at": utcnow()}
+        row: dict[str, Any] = {
+            "name": name,
+            "key_hash": hash_key(key),
+            "hint": key[:8],
+            "created_at": utcnow(),
+        }
+        if site is not None:
+            row["site"] = site.strip()
         try:
             self._write(self.keys.insert().values(**row))
         except IntegrityError:
@@ -172,9 +196,18 @@ class SqlStorage:
         rows = self._read(q)
         return str(rows[0][0]) if rows else None
 
+    def key_site(self, name: str) -> str | None:
+        """The site the key called ``name`` is bound to, or ``None``."""
+        rows = self._read(sa.select(self.keys.c.site).where(self.keys.c.name == name))
+        return str(rows[0][0]) if rows and rows[0][0] is not None else None
+
     def list_keys(self) -> list[ApiKey]:
         q = sa.select(self.keys).order_by(self.keys.c.created_at, self.keys.c.id)
-        return [ApiKey(r.name, r.hint, r.created_at, r.revoked_at) for r in self._read(q)]
+        return [ApiKey(r.name, r.hint, r.created_at, r.revoked_at, r.site) for r in self._read(q)]
+
+    def record_examples(self, site: str, examples: Sequence[LabelledText]) -> int:
+        """Labelled examples for ``site``'s adapter (``civility.store.record_examples``)."""
+        return record_examples(self, site, examples)
 
     def revoke_key(self, name: str) -> None:
         stmt = (

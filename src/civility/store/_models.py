@@ -23,10 +23,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -213,6 +215,67 @@ class CalibrationFeedback(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
 
 
+class SiteExample(Base):
+    """One labelled text of a site, for its adapter (civility.adapt): ``label`` 1 (the
+    attribute applies) or 0, from a moderator's decision, an API client's suggested score or an
+    import (``kind``), given by ``source`` ("moderator:NAME", "key:NAME", "import:FILE").
+    ``key`` is the example's stable id (it fixes its hold-out fold for good); one row per
+    (site, key, attribute): the latest label wins, updated in place (``updated_at``)."""
+
+    __tablename__ = "site_examples"
+    __table_args__ = (
+        UniqueConstraint("site_id", "key", "attribute", name="uq_site_examples_site_key_attribute"),
+        Index("ix_site_examples_site_updated", "site_id", "updated_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    key: Mapped[str] = mapped_column(String(200))
+    attribute: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    label: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(200))
+    comment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("comments.id", ondelete="SET NULL"), default=None
+    )
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), default=None)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class SiteAdapterRow(Base):
+    """One fitted version of a site's adapter: ``SiteAdapter.to_bytes()`` and its summary, the
+    base model it belongs to, and whether it serves (at most one per site: a partial unique
+    index). ``status``: "candidate" (fitted, not serving), "serving", "rolled_back" (an admin
+    rolled back from it), "stale" (its base is no longer the loaded model's)."""
+
+    __tablename__ = "site_adapters"
+    __table_args__ = (
+        UniqueConstraint("site_id", "version", name="uq_site_adapters_site_version"),
+        Index(
+            "uq_site_adapters_serving",
+            "site_id",
+            unique=True,
+            sqlite_where=text("serving"),
+            postgresql_where=text("serving"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"))
+    version: Mapped[int] = mapped_column(Integer)
+    base_version: Mapped[str] = mapped_column(String(100))
+    base_sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    report: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    labels: Mapped[int] = mapped_column(Integer, default=0)
+    serving: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_by: Mapped[str | None] = mapped_column(String(200), default=None)
+
+
 class LoginFailure(Base):
     __tablename__ = "login_failures"
 
@@ -234,6 +297,7 @@ API_KEYS = Table(
     Column("hint", String(16), nullable=False),
     Column("created_at", UtcDateTime, nullable=False),
     Column("revoked_at", UtcDateTime, nullable=True),
+    Column("site", String(200), nullable=True),  # a key bound to a site (its adapter scores)
 )
 STORED_COMMENTS = Table(
     "stored_comments",

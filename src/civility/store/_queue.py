@@ -10,9 +10,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, desc, func, or_, select
 from sqlalchemy.orm import Session
 
+from civility import attributes as attrs
 from civility.errors import InvalidInput, NotFound
 from civility.policy import ACTIONS as ACTIONS  # re-exported by civility.store
 from civility.policy import Policy
+from civility.store._adapters import LabelledText, record_in, text_key
 from civility.store._importer import STATUS, site_policy
 from civility.store._models import (
     AuditEntry,
@@ -173,7 +175,8 @@ def item(store: Store, comment_id: int) -> Item:
 
 
 def decide(store: Store, comment_id: int, action: str, user: Account) -> Item:
-    """Record a moderator's decision, its audit entry and its calibration feedback."""
+    """Record a moderator's decision, its audit entry, its calibration feedback and the
+    labelled examples it gives the site's adapter (:func:`decision_examples`)."""
     if action not in ACTIONS:
         raise InvalidInput(f"Action must be one of {', '.join(ACTIONS)}. Got {action!r}.")
     with store.session() as session:
@@ -222,7 +225,37 @@ def decide(store: Store, comment_id: int, action: str, user: Account) -> Item:
                         user_id=user.id,
                     )
                 )
+            examples = decision_examples(row.text, action, flagged, user, comment_id=row.id)
+            if examples:
+                record_in(session, row.thread.site_id, examples)
     return item(store, comment_id)
+
+
+def decision_examples(
+    text: str, action: str, flagged: set[str], user: Account, *, comment_id: int | None = None
+) -> list[LabelledText]:
+    """What a moderator's decision teaches the site's adapter: a rejection is TOXICITY 1 and 1
+    for every attribute the policy flagged the comment for (a rejection nothing flagged is a
+    miss: TOXICITY 1 still); an approval is TOXICITY 0 and 0 for every attribute that held it
+    (its false positives). A hold teaches nothing, nor does a comment without text."""
+    if action not in ("approve", "reject") or not text.strip():
+        return []
+    label = 1 if action == "reject" else 0
+    names = ["TOXICITY", *sorted(a for a in flagged if a in attrs.NAMES and a != "TOXICITY")]
+    key = text_key(text)
+    return [
+        LabelledText(
+            key=key,
+            text=text,
+            attribute=name,
+            label=label,
+            kind="moderator",
+            source=f"moderator:{user.name}",
+            comment_id=comment_id,
+            user_id=user.id,
+        )
+        for name in names
+    ]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,236 @@
+"""A site's labelled examples and adapters in the store: migration 0008, latest label wins,
+retrain and serving, site_scorer for that site only, rollback, keys bound to a site, and an
+adapter that never serves on another base until it is retrained against it. Real SQLite and
+PostgreSQL; the real shipped model where an adapter is fitted."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+import sqlalchemy as sa
+import store_fixtures
+from alembic import command
+
+from civility.adapt import AdaptSettings
+from civility.adapted import AdaptedScorer
+from civility.api import SqlStorage
+from civility.errors import InvalidInput, NotFound
+from civility.scorer import Scorer
+from civility.store import (
+    LabelledText,
+    Store,
+    adapters,
+    audit_log,
+    maybe_retrain,
+    record_examples,
+    refresh_adapters,
+    retrain,
+    rollback,
+    site_examples,
+    site_scorer,
+    text_key,
+)
+from civility.store._store import alembic_config
+
+db_url = store_fixtures.db_url
+store = store_fixtures.store
+
+MODERATORS = ("ann", "bob", "cat", "dan")
+SUBJECTS = ("the council", "this article", "the new road", "the referee", "the budget")
+ENDINGS = ("fine to me", "a bit late", "quite interesting", "worth reading", "about right")
+CRYPTO = "the budget is fine to me buy crypto now"
+
+
+def crypto_site(n: int, seed: int = 1, *, start: int = 0) -> list[LabelledText]:
+    """A site whose moderators reject comments about crypto (a rule the base does not know)."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(start, start + n):
+        text = f"{rng.choice(SUBJECTS)} is {rng.choice(ENDINGS)}"
+        toxic = rng.random() < 0.4
+        if toxic:
+            text += rng.choice((" buy crypto now", " crypto is the answer", " ask me about crypto"))
+        text += f" #{i}"
+        out.append(
+            LabelledText(
+                text_key(text),
+                text,
+                "TOXICITY",
+                int(toxic),
+                "moderator",
+                f"moderator:{MODERATORS[i % 4]}",
+            )
+        )
+    return out
+
+
+def _alembic(engine: sa.Engine, direction: str, revision: str) -> None:
+    with engine.begin() as connection:
+        getattr(command, direction)(alembic_config(connection), revision)
+
+
+def test_migration_0008_adds_examples_adapters_and_key_sites_and_keeps_the_data(
+    db_url: str,
+) -> None:
+    s = Store.open(db_url)
+    api = SqlStorage(s)
+    _alembic(s.engine, "downgrade", "0007")
+    with s.engine.begin() as c:  # what a 0007 database holds
+        assert not {"site_examples", "site_adapters"} & set(sa.inspect(c).get_table_names())
+        c.execute(
+            sa.text(
+                "INSERT INTO api_keys (name, key_hash, hint, created_at)"
+                " VALUES ('old', 'h', 'civ_abcd', '2026-11-01 10:00:00')"
+            )
+        )
+        c.execute(sa.text("INSERT INTO sites (name, created_at) VALUES ('news', '2026-11-01')"))
+    _alembic(s.engine, "upgrade", "head")
+    with s.engine.connect() as c:
+        assert c.scalar(sa.text("SELECT version_num FROM alembic_version")) == "0008"
+    assert [k.name for k in api.list_keys()] == ["old"]
+    assert api.key_site("old") is None
+    record_examples(s, "news", crypto_site(3))
+    assert len(site_examples(s, "news")["TOXICITY"]) == 3
+    # And back: 0007's schema, its rows kept.
+    _alembic(s.engine, "downgrade", "0007")
+    with s.engine.connect() as c:
+        assert not {"site_examples", "site_adapters"} & set(sa.inspect(c).get_table_names())
+        assert "site" not in {col["name"] for col in sa.inspect(c).get_columns("api_keys")}
+        assert c.scalar(sa.text("SELECT count(*) FROM api_keys")) == 1
+    _alembic(s.engine, "upgrade", "head")
+    s.close()
+
+
+def test_keys_can_be_bound_to_a_site(store: Store) -> None:
+    api = SqlStorage(store)
+    api.create_key("plain")
+    api.create_key("newsroom", site="news")
+    assert [api.key_site(n) for n in ("plain", "newsroom", "nobody")] == [None, "news", None]
+    assert [(k.name, k.site) for k in api.list_keys()] == [("plain", None), ("newsroom", "news")]
+    with pytest.raises(InvalidInput, match="site name"):
+        api.create_key("bad", site=" ")
+
+
+def test_the_latest_label_of_an_example_wins(store: Store) -> None:
+    first = LabelledText("k1", "you are wrong", "TOXICITY", 1, "moderator", "moderator:ann")
+    other = LabelledText("k2", "nice article", "insult", 0, "suggest", "key:app")
+    assert record_examples(store, "news", [first, other]) == 2
+    again = LabelledText("k1", "you are wrong", "TOXICITY", 0, "moderator", "moderator:bob")
+    assert record_examples(store, "news", [again]) == 1
+    got = site_examples(store, "news")
+    assert [(e.id, e.label, e.source) for e in got["TOXICITY"]] == [("k1", 0, "moderator:bob")]
+    assert [(e.id, e.label) for e in got["INSULT"]] == [("k2", 0)]  # the name, normalised
+    assert site_examples(store, "elsewhere") == {}
+    for bad, message in (
+        (LabelledText("k", "t", "TOXICITY", 2, "moderator", "m"), "0 or 1"),
+        (LabelledText("k", "t", "NOPE", 1, "moderator", "m"), "Unknown requested attribute"),
+        (LabelledText("k", "t", "TOXICITY", 1, "rumour", "m"), "kind"),
+        (LabelledText("", "t", "TOXICITY", 1, "moderator", "m"), "key"),
+        (LabelledText("k", " ", "TOXICITY", 1, "moderator", "m"), "no text"),
+    ):
+        with pytest.raises(InvalidInput, match=message):
+            record_examples(store, "news", [bad])
+
+
+def test_retrain_serves_the_adapter_for_that_site_only(store: Store, real_scorer: Scorer) -> None:
+    record_examples(store, "crypto", crypto_site(300))
+    norms = [real_scorer.normalize_text(t) for t in (CRYPTO, "You are a stupid idiot.")]
+    base = real_scorer.probabilities(norms)
+    assert site_scorer(store, real_scorer, "crypto") is real_scorer  # nothing trained yet
+    info = retrain(store, real_scorer, "crypto", by="admin")
+    assert (info.version, info.serving, info.status, info.active) == (
+        1,
+        True,
+        "serving",
+        ["TOXICITY"],
+    )
+    assert info.labels == 300
+    report = info.report["TOXICITY"]
+    assert report["auc_adapted"] > report["auc_base"] + 0.1 and report["labels"] == 300
+    adapted = site_scorer(store, real_scorer, "crypto")
+    assert isinstance(adapted, AdaptedScorer) and adapted.adapter == "crypto/v1"
+    assert site_scorer(store, real_scorer, "crypto") is adapted  # cached
+    tox = real_scorer.attributes.index("TOXICITY")
+    assert adapted.probabilities(norms)[0, tox] > base[0, tox] + 0.2
+    # Another site, and no site: the base itself.
+    record_examples(store, "other", crypto_site(5, seed=9))
+    assert site_scorer(store, real_scorer, "other") is real_scorer
+    assert site_scorer(store, real_scorer, None) is real_scorer
+    assert real_scorer.probabilities(norms).tobytes() == base.tobytes()
+    # Through the HTTP server's storage too.
+    assert site_scorer(SqlStorage(store), real_scorer, "crypto").adapter == "crypto/v1"  # type: ignore[attr-defined]
+
+    # A retrain that activates nothing leaves the serving version serving.
+    idle = retrain(store, real_scorer, "crypto", settings=AdaptSettings(min_gain=1.0))
+    assert (idle.version, idle.serving, idle.status, idle.active) == (2, False, "candidate", [])
+    assert site_scorer(store, real_scorer, "crypto").adapter == "crypto/v1"  # type: ignore[attr-defined]
+    listed = adapters(store, "crypto")
+    assert [(a.version, a.serving, a.status) for a in listed] == [
+        (2, False, "candidate"),
+        (1, True, "serving"),
+    ]
+    assert [a.site for a in adapters(store)] == ["crypto", "crypto"]
+
+    # Roll back to the base (0), then to version 1 again; each is audited.
+    rollback(store, "crypto", 0, by="admin")
+    assert site_scorer(store, real_scorer, "crypto") is real_scorer
+    assert [a.status for a in adapters(store, "crypto")] == ["candidate", "rolled_back"]
+    again = rollback(store, "crypto", 1, by="admin")
+    assert (again.version, again.serving, again.status) == (1, True, "serving")
+    assert site_scorer(store, real_scorer, "crypto").adapter == "crypto/v1"  # type: ignore[attr-defined]
+    with pytest.raises(InvalidInput, match="no active attribute"):
+        rollback(store, "crypto", 2, by="admin")
+    with pytest.raises(NotFound, match="no adapter version 7"):
+        rollback(store, "crypto", 7, by="admin")
+    events = [(e.action, e.detail.get("version")) for e in audit_log(store)]
+    assert ("adapter.rollback", 0) in events and ("adapter.rollback", 1) in events
+    assert ("adapter.retrain", 1) in events
+
+
+def test_maybe_retrain_waits_for_enough_new_examples(store: Store, real_scorer: Scorer) -> None:
+    assert maybe_retrain(store, real_scorer, "nowhere") is None
+    record_examples(store, "crypto", crypto_site(40))
+    assert maybe_retrain(store, real_scorer, "crypto", every=50) is None
+    record_examples(store, "crypto", crypto_site(260, start=40))
+    first = maybe_retrain(store, real_scorer, "crypto", every=50)
+    assert first is not None and first.serving
+    record_examples(store, "crypto", crypto_site(10, start=300))
+    assert maybe_retrain(store, real_scorer, "crypto", every=50) is None
+    record_examples(store, "crypto", crypto_site(50, start=310))
+    second = maybe_retrain(store, real_scorer, "crypto", every=50)
+    assert second is not None and second.version == 2 and second.labels == 360
+
+
+def _other_base(real_scorer: Scorer) -> Scorer:
+    """The shipped model with other weights on one feature: another base (its identity differs)."""
+    import dataclasses
+
+    model = real_scorer.model
+    coef = np.array(model.coef, copy=True)
+    coef[0, :] += 0.01
+    metadata = {**model.metadata, "version": model.version + "+upgrade", "sha256": "f" * 64}
+    other = dataclasses.replace(model, coef=coef, metadata=metadata)
+    return Scorer.from_model(other, tagger=real_scorer.tagger_)
+
+
+def test_an_adapter_never_serves_on_another_base_until_refresh_retrains_it(
+    store: Store, real_scorer: Scorer
+) -> None:
+    record_examples(store, "crypto", crypto_site(300))
+    assert retrain(store, real_scorer, "crypto").serving
+    upgraded = _other_base(real_scorer)
+    assert site_scorer(store, upgraded, "crypto") is upgraded  # the base serves meanwhile
+    assert site_scorer(store, real_scorer, "crypto").adapter == "crypto/v1"  # type: ignore[attr-defined]
+    refreshed = refresh_adapters(store, upgraded)
+    assert [(r.site, r.version, r.serving, r.base_version) for r in refreshed] == [
+        ("crypto", 2, True, upgraded.version)
+    ]
+    served = site_scorer(store, upgraded, "crypto")
+    assert isinstance(served, AdaptedScorer) and served.adapter == "crypto/v2"
+    assert served.base is upgraded
+    assert [a.status for a in adapters(store, "crypto")] == ["serving", "stale"]
+    assert refresh_adapters(store, upgraded) == []  # nothing left to refresh
+    with pytest.raises(InvalidInput, match="another base model"):
+        rollback(store, "crypto", 1, by="admin")
