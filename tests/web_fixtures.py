@@ -9,15 +9,19 @@ from contextlib import contextmanager
 
 import uvicorn
 
+from civility.scorer import Scorer
 from civility.settings import Settings
 from civility.store import Store
 from civility.web import create_app
 
 
 @contextmanager
-def serve(store: Store, settings: Settings | None = None) -> Iterator[str]:
-    """Serve the UI on a free port; yields its base URL."""
-    app = create_app(settings or Settings(secret_key="test-secret"), store)
+def serve(
+    store: Store, settings: Settings | None = None, *, scorer: Scorer | None = None
+) -> Iterator[str]:
+    """Serve the UI on a free port (with ``scorer`` for retraining and the teach view, else
+    the shipped model loaded when first needed); yields its base URL."""
+    app = create_app(settings or Settings(secret_key="test-secret"), store, scorer=scorer)
     config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)

@@ -50,6 +50,7 @@ from civility.store._queue import (
     threads,
 )
 from civility.store._store import Store, StoreError, audit
+from civility.store._teach import items, teach_candidates
 from civility.store._users import (
     ROLES,
     Account,
@@ -93,6 +94,7 @@ __all__ = [
     "import_file",
     "import_thread",
     "item",
+    "items",
     "list_users",
     "maybe_retrain",
     "missed",
@@ -108,6 +110,7 @@ __all__ = [
     "site_examples",
     "site_scorer",
     "sites",
+    "teach_candidates",
     "text_key",
     "thread",
     "thread_key",

@@ -3,6 +3,7 @@ route behind a role. ``create_app`` returns an ASGI app the API server mounts at
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -13,6 +14,8 @@ from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -26,30 +29,43 @@ from civility import attributes
 from civility.errors import CivilityError, InvalidInput, PermissionDenied
 from civility.highlight import segments
 from civility.policy import Policy
+from civility.scorer import Scorer
 from civility.settings import Settings
 from civility.store import (
     ACTIONS,
     ROLES,
     Account,
+    AdapterInfo,
     Item,
     QueueFilters,
     Store,
+    adapters,
     audit_log,
     authenticate,
     create_user,
     decide,
     get_site,
     get_user,
+    items,
     list_users,
     missed,
     overturns,
     preview_policy,
     queue,
+    rollback,
     set_site_policy,
     sites,
+    teach_candidates,
     thread,
     threads,
     update_user,
+)
+from civility.web._adapters import (
+    Candidate,
+    LazyScorer,
+    Retrainer,
+    serving_adapter,
+    teach_order,
 )
 from civility.web._attachments import attachments, summary
 
@@ -57,8 +73,13 @@ SESSION_COOKIE = "civility_session"
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 STATUSES = ("held", "rejected", "approved", "all")
+# The teach view scores at most this many of a site's undecided comments (the most recent),
+# in one batch, and shows the first TEACH_SHOWN.
+TEACH_CANDIDATES = 2000
+TEACH_SHOWN = 50
 
 Handler = Callable[[Request], Awaitable[Response]]
+log = logging.getLogger("civility.web")
 
 
 def _when(value: datetime | None) -> str:
@@ -82,10 +103,12 @@ def _environment() -> Environment:
 class _UI:
     """The routes, sharing one store and one template environment."""
 
-    def __init__(self, settings: Settings, store: Store) -> None:
+    def __init__(self, settings: Settings, store: Store, scorer: Scorer | None = None) -> None:
         self.settings = settings
         self.store = store
         self.templates = _environment()
+        self.scorer = LazyScorer(settings, scorer)
+        self.retrainer = Retrainer(store, self.scorer)
 
     # ------------------------------------------------------------------ plumbing
 
@@ -233,9 +256,17 @@ class _UI:
         assert comment_id is not None
         decided = decide(self.store, comment_id, str(form.get("action", "")), user)
         back = _safe_next(str(form.get("next") or "/queue"))
+        response: Response
         if request.headers.get("hx-request"):
-            return self.render(request, "_item.html", item=decided, just_decided=True, back=back)
-        return RedirectResponse(back, status_code=303)
+            response = self.render(
+                request, "_item.html", item=decided, just_decided=True, back=back
+            )
+        else:
+            response = RedirectResponse(back, status_code=303)
+        # The decision is a label for the site's adapter: after the answer has gone, see (in a
+        # thread of its own) whether enough new labels arrived to retrain.
+        response.background = BackgroundTask(self.retrainer.request, decided.site)
+        return response
 
     async def thread_page(self, request: Request, user: Account) -> Response:
         thread_id = _int(request.path_params["thread_id"], "thread")
@@ -327,6 +358,128 @@ class _UI:
             message=message,
             last=last,
         )
+
+    # ------------------------------------------------------------------ site adapters
+
+    async def adapters_page(self, request: Request, user: Account) -> Response:
+        q = request.query_params
+        message = None
+        done, site, version = q.get("done"), q.get("site") or "", q.get("version") or ""
+        if done == "retrained":
+            info = next((i for i in adapters(self.store, site) if str(i.version) == version), None)
+            if info is not None and info.serving:
+                message = f"Retrained {site}: version {version} serves."
+            else:
+                message = (
+                    f"Retrained {site}: version {version} does not serve "
+                    "(no attribute beats the base model on held-out decisions yet)."
+                )
+        elif done == "rolledback":
+            message = (
+                f"Version {version} of {site} serves again."
+                if version != "0"
+                else f"The base model serves {site} again."
+            )
+        return self.adapters_view(request, message=message)
+
+    def adapters_view(
+        self,
+        request: Request,
+        *,
+        message: str | None = None,
+        error: str | None = None,
+        status: int = 200,
+    ) -> HTMLResponse:
+        versions: dict[str, list[AdapterInfo]] = {}
+        for info in adapters(self.store):
+            versions.setdefault(info.site, []).append(info)
+        views = []
+        for s in sites(self.store):
+            history = sorted(versions.get(s.name, []), key=lambda i: i.version, reverse=True)
+            serving = next((i for i in history if i.serving), None)
+            views.append(
+                _SiteAdapters(
+                    name=s.name,
+                    history=history,
+                    serving=serving,
+                    shown=serving or (history[0] if history else None),
+                    error=self.retrainer.errors.get(s.name),
+                    busy=self.retrainer.busy(s.name),
+                )
+            )
+        return self.render(
+            request, "adapters.html", status=status, sites=views, message=message, error=error
+        )
+
+    async def adapters_action(self, request: Request, user: Account) -> Response:
+        form = await request.form()
+        op = str(form.get("op") or "")
+        site = str(form.get("site") or "").strip()
+        try:
+            if not site:
+                raise InvalidInput("Say which site.")
+            get_site(self.store, site)
+            if op == "retrain":
+                info = await run_in_threadpool(self.retrainer.now, site, by=user.name)
+                done = "retrained"
+            elif op == "rollback":
+                wanted = _int(str(form.get("version") or ""), "version")
+                if wanted is None:
+                    raise InvalidInput("Say which version to roll back to.")
+                info = rollback(self.store, site, wanted, by=user.name)
+                done = "rolledback"
+            else:
+                raise InvalidInput(f"Unknown operation {op!r}: expected retrain or rollback.")
+        except CivilityError as exc:
+            return self.adapters_view(request, error=exc.message, status=exc.status)
+        except Exception as exc:  # numeric trouble while fitting: one line, never a traceback
+            log.exception("retraining the adapter of site %s failed", site)
+            return self.adapters_view(
+                request, error=f"Retraining {site} failed: {exc}".splitlines()[0], status=500
+            )
+        target = f"/adapters?site={quote(site)}&done={done}&version={info.version}"
+        return RedirectResponse(target, status_code=303)
+
+    async def teach_page(self, request: Request, user: Account) -> Response:
+        all_sites = sites(self.store)
+        q = request.query_params
+        site = q.get("site") or (all_sites[0].name if all_sites else None)
+        attribute = attributes.get(q.get("attribute") or "TOXICITY").name
+        if site is None:
+            return self.render(request, "teach.html", sites=[], site=None, attribute=attribute)
+
+        def rank() -> tuple[str | None, int, list[Candidate], list[Item]]:
+            candidates = teach_candidates(self.store, site, limit=TEACH_CANDIDATES)
+            scorer = self.scorer()
+            if attribute not in scorer.attributes:
+                raise InvalidInput(f"The model does not score {attribute}.")
+            label, adapter = serving_adapter(self.store, scorer, site)
+            shown = teach_order(scorer, adapter, candidates, attribute)[:TEACH_SHOWN]
+            return label, len(candidates), shown, items(self.store, [c.id for c in shown])
+
+        label, considered, shown, found = await run_in_threadpool(rank)
+        return self.render(
+            request,
+            "teach.html",
+            sites=all_sites,
+            site=site,
+            attribute=attribute,
+            adapter=label,
+            considered=considered,
+            limit=TEACH_CANDIDATES,
+            hints={c.id: c for c in shown},
+            items=found,
+        )
+
+
+@dataclass
+class _SiteAdapters:
+    name: str
+    history: list[AdapterInfo]
+    serving: AdapterInfo | None
+    shown: AdapterInfo | None  # whose per-attribute report the page shows
+    error: str | None
+    busy: bool
 
 
 @dataclass
@@ -421,9 +574,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     )
 
 
-def create_app(settings: Settings, store: Store) -> Starlette:
-    """The moderator UI as an ASGI app; the API server mounts it at ``/``."""
-    ui = _UI(settings, store)
+def create_app(settings: Settings, store: Store, *, scorer: Scorer | None = None) -> Starlette:
+    """The moderator UI as an ASGI app; the API server mounts it at ``/``. ``scorer`` (the
+    API's, when mounted beside it) retrains site adapters and ranks the teach view; without
+    one the UI loads the model of ``settings.model_dir`` the first time it needs it."""
+    ui = _UI(settings, store, scorer)
     mod = ui.page(role="moderator")
     admin = ui.page(role="admin")
     routes = [
@@ -438,6 +593,9 @@ def create_app(settings: Settings, store: Store) -> Starlette:
         Route("/feedback", mod(ui.feedback_page)),
         Route("/admin/users", admin(ui.users_page), methods=["GET", "POST"]),
         Route("/admin/policy", admin(ui.policy_page), methods=["GET", "POST"]),
+        Route("/adapters", admin(ui.adapters_page)),
+        Route("/adapters", admin(ui.adapters_action), methods=["POST"]),
+        Route("/teach", mod(ui.teach_page)),
         Mount(
             "/static",
             StaticFiles(directory=str(resources.files("civility.web") / "static")),

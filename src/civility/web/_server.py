@@ -34,7 +34,9 @@ def create_server_app(settings: Settings) -> Any:
             prefix + "/{rest:path}", api_not_found, methods=_METHODS, include_in_schema=False
         )
     app.add_route("/batch", api_not_found, methods=_METHODS, include_in_schema=False)
-    app.mount("/", create_ui_app(settings, store))
+    # The UI retrains site adapters and ranks its teach view with the API's scorer: one model
+    # per worker process.
+    app.mount("/", create_ui_app(settings, store, scorer=app.state.service.scorer))
     return app
 
 
