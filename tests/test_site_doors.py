@@ -29,6 +29,7 @@ from civility.store import (
     LabelledText,
     SqlStorage,
     Store,
+    adapters,
     record_examples,
     retrain,
     site_scorer,
@@ -385,3 +386,45 @@ def test_batch_for_the_site_adds_the_adapter_column_and_scores_as_the_site(
     refused = run_cli("batch", str(clash), str(tmp_path / "c.parquet"), "--site", SITE, "--db", db)
     assert refused.returncode == 2
     assert "already has the output column(s) adapter" in refused.stderr
+
+
+def test_a_server_started_on_a_new_base_retrains_the_sites_adapters_and_serves_the_base_meanwhile(
+    tmp_path: Path, real_scorer: Scorer
+) -> None:
+    """The shipped model changed under an active adapter: the server serves the base for that
+    site at once, retrains the adapter against the new base in the background, and serves it."""
+    import dataclasses
+    import time
+
+    import numpy as np
+
+    url = f"sqlite:///{tmp_path / 'civility.db'}"
+    store = Store.open(url)
+    record_examples(store, SITE, _decisions(400))
+    assert retrain(store, real_scorer, SITE, by="test").serving
+    model = real_scorer.model
+    coef = np.array(model.coef, copy=True)
+    coef[0, :] += 0.01
+    upgraded = Scorer.from_model(
+        dataclasses.replace(
+            model,
+            coef=coef,
+            metadata={**model.metadata, "version": model.version + "+new", "sha256": "e" * 64},
+        ),
+        tagger=real_scorer.tagger_,
+    )
+    body = analyze_body(SPAM, communityId=SITE)
+    with _server(url, upgraded) as server, httpx.Client(base_url=server.base) as client:
+        deadline = time.monotonic() + 60
+        answer = client.post("/v1alpha1/comments:analyze", json=body).json()
+        while answer.get("civilityAdapter") != f"{SITE}/v2" and time.monotonic() < deadline:
+            # Before the refresh ends, the base answers (no label); never version 1.
+            assert answer.get("civilityAdapter") is None, answer
+            time.sleep(0.2)
+            answer = client.post("/v1alpha1/comments:analyze", json=body).json()
+    assert answer.get("civilityAdapter") == f"{SITE}/v2"
+    assert [(a.version, a.status, a.base_version) for a in adapters(store, SITE)] == [
+        (2, "serving", upgraded.version),
+        (1, "stale", model.version),
+    ]
+    store.close()

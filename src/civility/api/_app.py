@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -37,7 +38,9 @@ from civility.errors import CivilityError
 from civility.policy import Policy
 from civility.scorer import Scorer
 from civility.settings import Settings
-from civility.store import ApiStorage, SqlStorage
+from civility.store import ApiStorage, SqlStorage, refresh_adapters
+
+log = logging.getLogger("civility.api")
 
 PURGE_EVERY_SECONDS = 3600.0
 DESCRIPTION = "Perspective-compatible comment scoring, plus civility's native API."
@@ -80,7 +83,9 @@ def create_app(
 
 @contextlib.asynccontextmanager
 async def _purge_old_comments(app: Starlette) -> AsyncIterator[None]:
-    """While the app runs, drop stored comments older than ``retention_days`` every hour."""
+    """While the app runs, drop stored comments older than ``retention_days`` every hour; once
+    at start, retrain against the loaded model every site adapter trained on another base (the
+    base serves those sites until their retrained adapter beats it on held-out labels)."""
     service: Service = app.state.service
 
     async def purge() -> None:
@@ -89,9 +94,21 @@ async def _purge_old_comments(app: Starlette) -> AsyncIterator[None]:
                 await run_in_threadpool(service.storage.purge, service.settings.retention_days)
             await asyncio.sleep(PURGE_EVERY_SECONDS)
 
-    task = asyncio.create_task(purge())
+    async def refresh() -> None:
+        if service.store is None:
+            return
+        try:
+            done = await run_in_threadpool(refresh_adapters, service.store, service.scorer)
+        except CivilityError as exc:
+            log.warning("Site adapters were not refreshed: %s", exc)
+            return
+        for info in done:
+            log.info("Site %s: adapter retrained on model %s", info.site, info.base_version)
+
+    tasks = [asyncio.create_task(purge()), asyncio.create_task(refresh())]
     yield
-    task.cancel()
+    for task in tasks:
+        task.cancel()
 
 
 def _cors(settings: Settings) -> list[Middleware]:
