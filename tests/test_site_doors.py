@@ -32,6 +32,7 @@ from civility.store import (
     adapters,
     record_examples,
     retrain,
+    site_examples,
     site_scorer,
 )
 
@@ -428,3 +429,49 @@ def test_a_server_started_on_a_new_base_retrains_the_sites_adapters_and_serves_t
         (1, "stale", model.version),
     ]
     store.close()
+
+
+def test_suggested_scores_teach_the_site_and_its_api_scores_change(
+    tmp_path: Path, real_scorer: Scorer
+) -> None:
+    """The API-only path of the learning loop: four client keys suggest scores for site
+    "crypto" through comments:suggestscore; the server retrains in the background as they
+    arrive, and the site's comments:analyze answers come from its adapter."""
+    import time
+
+    url = f"sqlite:///{tmp_path / 'civility.db'}"
+    storage = SqlStorage(url).create_all()
+    keys = [storage.create_key(f"client{i}") for i in range(4)]
+    settings = Settings(database_url=url, require_key=True)
+    body = analyze_body(SPAM, communityId=SITE)
+    with (
+        InThread(settings, storage, scorer=real_scorer) as server,
+        httpx.Client(base_url=server.base, timeout=30) as client,
+    ):
+        before = client.post("/v1alpha1/comments:analyze", params={"key": keys[0]}, json=body)
+        assert "civilityAdapter" not in before.json()
+        for i, example in enumerate(_decisions(300)):
+            r = client.post(
+                "/v1alpha1/comments:suggestscore",
+                params={"key": keys[i % 4]},
+                json={
+                    "comment": {"text": example.text},
+                    "attributeScores": {
+                        "TOXICITY": {"summaryScore": {"value": float(example.label)}}
+                    },
+                    "communityId": SITE,
+                },
+            )
+            assert r.status_code == 200, r.text
+        deadline = time.monotonic() + 90
+        while True:
+            after = client.post("/v1alpha1/comments:analyze", params={"key": keys[0]}, json=body)
+            if "civilityAdapter" in after.json() or time.monotonic() > deadline:
+                break
+            time.sleep(0.3)
+    assert after.json().get("civilityAdapter", "").startswith(f"{SITE}/v"), after.text
+    assert _toxicity(after) > _toxicity(before) + 0.2
+    examples = site_examples(storage, SITE)["TOXICITY"]
+    assert len(examples) == 300 and {e.source for e in examples} == {
+        f"key:client{i}" for i in range(4)
+    }

@@ -35,6 +35,7 @@ from civility.store import (
     ApiStorage,
     FeedbackPair,
     LabelledText,
+    Retrainer,
     SqlStorage,
     Store,
     site_scorer,
@@ -114,6 +115,9 @@ class Service:
         if store is None and isinstance(storage, SqlStorage) and not storage.prefix:
             store = storage.store
         self.store = store
+        # Suggestions teach a site's adapter: retrained off the request path once enough
+        # arrive (store.maybe_retrain), as the moderator UI does after decisions.
+        self.retrainer = Retrainer(store, lambda: scorer) if store is not None else None
         self.calibrations = Calibrations(storage)
         self._key_sites: dict[str, tuple[float, str | None]] = {}
         self._key_sites_lock = threading.Lock()
@@ -393,6 +397,8 @@ class Service:
                 for attribute, value in suggested.items()
             ],
         )
+        if self.retrainer is not None:
+            self.retrainer.request(site)
 
     # ---------------------------------------------------------------- native
 

@@ -10,6 +10,7 @@ are kept here too (docs/adapters.md).
 from civility.store._adapters import (
     AdapterInfo,
     LabelledText,
+    Retrainer,
     adapters,
     maybe_retrain,
     record_examples,
@@ -76,6 +77,7 @@ __all__ = [
     "Overturns",
     "Preview",
     "QueueFilters",
+    "Retrainer",
     "SqlStorage",
     "Store",
     "StoreError",

@@ -15,10 +15,12 @@ Every function takes a :class:`Store` or the HTTP server's ``SqlStorage`` (its e
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import weakref
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -35,6 +37,8 @@ from civility.scorer import Scorer
 from civility.store._models import Site as SiteRow
 from civility.store._models import SiteAdapterRow, SiteExample, utcnow
 from civility.store._store import Store, StoreError, audit
+
+log = logging.getLogger("civility.store")
 
 
 class HasStore(Protocol):
@@ -570,3 +574,71 @@ def site_scorer(db: Store | HasStore, scorer: Scorer, site: str | None) -> Score
     with _cache_lock:
         _cache[key] = (row.id, id(scorer), adapted)
     return adapted
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(getattr(exc, "message", "") or exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+class Retrainer:
+    """Retrains sites' adapters off the request path. ``request(site)`` returns at once: a
+    thread runs ``store.maybe_retrain`` for that site, one at a time per site (a request while
+    one runs makes it check once more when done). ``now(site)`` retrains in the caller's
+    thread, after any run of that site. The last background failure per site is kept for the
+    admin page (one line), and logged."""
+
+    def __init__(self, db: Store | HasStore, scorer: Callable[[], Scorer]) -> None:
+        self.store = _store(db)
+        self.scorer = scorer
+        self._lock = threading.Lock()
+        self._site_locks: dict[str, threading.Lock] = {}
+        self._running: set[str] = set()
+        self._again: set[str] = set()
+        self.errors: dict[str, str] = {}
+
+    @contextmanager
+    def _site(self, site: str) -> Iterator[None]:
+        with self._lock:
+            lock = self._site_locks.setdefault(site, threading.Lock())
+        with lock:
+            yield
+
+    def request(self, site: str) -> None:
+        with self._lock:
+            if site in self._running:
+                self._again.add(site)
+                return
+            self._running.add(site)
+        threading.Thread(
+            target=self._run, args=(site,), name=f"civility-retrain-{site}", daemon=True
+        ).start()
+
+    def busy(self, site: str) -> bool:
+        with self._lock:
+            return site in self._running
+
+    def _run(self, site: str) -> None:
+        while True:
+            with self._lock:
+                self._again.discard(site)
+            try:
+                with self._site(site):
+                    info = maybe_retrain(self.store, self.scorer(), site)
+            except Exception as exc:  # a thread of its own: nobody else would see it
+                self.errors[site] = f"Background retraining failed: {_one_line(exc)}"
+                log.exception("retraining the adapter of site %s failed", site)
+            else:
+                self.errors.pop(site, None)
+                if info is not None:
+                    log.info("site %s: adapter v%s trained", site, info.version)
+            with self._lock:
+                if site not in self._again:
+                    self._running.discard(site)
+                    return
+
+    def now(self, site: str, *, by: str) -> AdapterInfo:
+        with self._site(site):
+            info = retrain(self.store, self.scorer(), site, by=by)
+        self.errors.pop(site, None)
+        return info

@@ -1,14 +1,12 @@
 """What the moderator UI does with site adapters: the one scorer it loads (lazily, or the API's
-when ``civility serve`` mounts it), retraining a site after moderators' decisions without
-slowing their key presses (one background thread per site at a time), and the order of the
-"review to teach" view."""
+when ``civility serve`` mounts it) and the order of the "review to teach" view. Retraining a
+site after moderators' decisions, off the request path, is ``civility.store.Retrainer``."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ import numpy as np
 from civility import adapt
 from civility.scorer import Scorer
 from civility.settings import Settings
-from civility.store import AdapterInfo, Store, maybe_retrain, retrain, site_scorer
+from civility.store import Store, site_scorer
 
 log = logging.getLogger("civility.web")
 
@@ -39,74 +37,6 @@ class LazyScorer:
                     folder = self._settings.model_dir
                     self._scorer = Scorer(Path(folder) if folder else None).load()
         return self._scorer
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(getattr(exc, "message", "") or exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
-
-
-class Retrainer:
-    """Retrains sites' adapters off the request path. ``request(site)`` returns at once: a
-    thread runs ``store.maybe_retrain`` for that site, one at a time per site (a request while
-    one runs makes it check once more when done). ``now(site)`` retrains in the caller's
-    thread, after any run of that site. The last background failure per site is kept for the
-    admin page (one line), and logged."""
-
-    def __init__(self, store: Store, scorer: Callable[[], Scorer]) -> None:
-        self.store = store
-        self.scorer = scorer
-        self._lock = threading.Lock()
-        self._site_locks: dict[str, threading.Lock] = {}
-        self._running: set[str] = set()
-        self._again: set[str] = set()
-        self.errors: dict[str, str] = {}
-
-    @contextmanager
-    def _site(self, site: str) -> Iterator[None]:
-        with self._lock:
-            lock = self._site_locks.setdefault(site, threading.Lock())
-        with lock:
-            yield
-
-    def request(self, site: str) -> None:
-        with self._lock:
-            if site in self._running:
-                self._again.add(site)
-                return
-            self._running.add(site)
-        threading.Thread(
-            target=self._run, args=(site,), name=f"civility-retrain-{site}", daemon=True
-        ).start()
-
-    def busy(self, site: str) -> bool:
-        with self._lock:
-            return site in self._running
-
-    def _run(self, site: str) -> None:
-        while True:
-            with self._lock:
-                self._again.discard(site)
-            try:
-                with self._site(site):
-                    info = maybe_retrain(self.store, self.scorer(), site)
-            except Exception as exc:  # a thread of its own: nobody else would see it
-                self.errors[site] = f"Background retraining failed: {_one_line(exc)}"
-                log.exception("retraining the adapter of site %s failed", site)
-            else:
-                self.errors.pop(site, None)
-                if info is not None:
-                    log.info("site %s: adapter v%s trained", site, info.version)
-            with self._lock:
-                if site not in self._again:
-                    self._running.discard(site)
-                    return
-
-    def now(self, site: str, *, by: str) -> AdapterInfo:
-        with self._site(site):
-            info = retrain(self.store, self.scorer(), site, by=by)
-        self.errors.pop(site, None)
-        return info
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,7 @@ from civility.store import (
     AdapterInfo,
     Item,
     QueueFilters,
+    Retrainer,
     Store,
     adapters,
     audit_log,
@@ -63,7 +64,6 @@ from civility.store import (
 from civility.web._adapters import (
     Candidate,
     LazyScorer,
-    Retrainer,
     serving_adapter,
     teach_order,
 )
