@@ -58,28 +58,41 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from civility import attributes as attrs
 from civility.errors import InvalidInput, ModelError
 from civility.model import write_npz
+from civility.model.blocks import FeatureBlock
+from civility.model.lexicon import WORD_VIEWS, strip_artefacts
+from civility.model.linear import block_features
+from civility.model.tokens import TokenFeatures, supported
 from civility.scorer import Scorer
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 
-ADAPTER_FORMAT = 1
+ADAPTER_FORMAT = 2
 PROTECTED = ("THREAT", "SEVERE_TOXICITY")
 _EPS = 1e-12
-_SITE_NGRAMS: dict[str, Any] = {
+# The site's own n-grams (over normalised text without source artefacts, identity words kept).
+_SITE_WORDS: dict[str, Any] = {
     "analyzer": "word",
     "token_pattern": r"\S+",
     "lowercase": False,
     "ngram_range": (1, 2),
     "min_df": 2,
-    "max_features": 20_000,
+    "max_features": 30_000,
     "sublinear_tf": True,
-    "dtype": np.float64,
+    "dtype": "float64",
+}
+_SITE_CHARS: dict[str, Any] = {
+    "analyzer": "char_wb",
+    "lowercase": False,
+    "ngram_range": (2, 5),
+    "min_df": 2,
+    "max_features": 60_000,
+    "sublinear_tf": True,
+    "dtype": "float64",
 }
 
 
@@ -109,13 +122,18 @@ class AdaptSettings:
     severe_guard: float = 0.5
     # Inverse penalties (scikit-learn's C): on the weights of the base log-odds (large
     # values, hence a stronger penalty), on the intercept, on the base's own n-gram features,
-    # on the site's word n-grams (off by default: they measured no better than the base's).
+    # on the site's own word and character n-grams (identity words kept).
     c_logits: float = 0.1
     c_intercept: float = 0.1
     c_base_ngrams: float = 1.0
     c_site_ngrams: float = 1.0
-    site_ngrams: bool = False
+    c_site_chars: float = 1.0
+    site_ngrams: bool = True
+    site_chars: bool = True
     base_ngrams: bool = True
+    # Every penalty above is multiplied by each of these in turn; the factor whose
+    # cross-fitted (out-of-fold) AUC is best is the one fitted on all examples.
+    penalty_scales: tuple[float, ...] = (1.0,)
     balance_classes: bool = True
     # Few labels change little: below ``prior_labels`` labels every penalty is multiplied by
     # prior_labels / labels (the prior toward the base weighs as much as that many labels).
@@ -173,6 +191,7 @@ class BaseOutputs:
     features: sp.csr_matrix
     logits: FloatArray
     probs: FloatArray
+    attributes: tuple[str, ...] = ()  # the base model's columns, in order (when known)
 
 
 def base_outputs(scorer: Scorer, texts: Sequence[str], *, normalized: bool = False) -> BaseOutputs:
@@ -183,7 +202,11 @@ def base_outputs(scorer: Scorer, texts: Sequence[str], *, normalized: bool = Fal
     if not norms:
         width = len(model.attributes)
         return BaseOutputs(
-            [], sp.csr_matrix((0, model.coef.shape[0])), np.zeros((0, width)), np.zeros((0, width))
+            [],
+            sp.csr_matrix((0, model.coef.shape[0])),
+            np.zeros((0, width)),
+            np.zeros((0, width)),
+            tuple(model.attributes),
         )
     parts = [
         model.features(norms[i : i + scorer.batch_size])
@@ -192,7 +215,9 @@ def base_outputs(scorer: Scorer, texts: Sequence[str], *, normalized: bool = Fal
     x = sp.csr_matrix(sp.vstack(parts, format="csr"))
     logits = np.asarray(x @ model.coef) + model.intercept
     probs = model.calibrate(1.0 / (1.0 + np.exp(-logits)))
-    return BaseOutputs(norms, x, np.asarray(logits, dtype=np.float64), probs)
+    return BaseOutputs(
+        norms, x, np.asarray(logits, dtype=np.float64), probs, tuple(model.attributes)
+    )
 
 
 def base_identity(scorer: Scorer) -> dict[str, str]:
@@ -242,15 +267,16 @@ def _fit_offset_logistic(
     w: FloatArray,
     penalty: FloatArray,
     penalty_b: float,
-) -> tuple[FloatArray, float]:
+    start: FloatArray | None = None,
+) -> FloatArray:
     """Minimise Σ wᵢ·logloss(yᵢ, offsetᵢ + xᵢ·θ + b) + ½ Σ penaltyⱼ θⱼ² + ½ penalty_b b², by
     Newton's method with conjugate-gradient steps (Hessian-vector products only: two sparse
-    products each). Returns ``(θ, b)``."""
+    products each), from ``start`` (zero when ``None``). Returns θ with b appended."""
     xa = sp.csr_matrix(sp.hstack([x, np.ones((x.shape[0], 1))], format="csr"))
     xt = sp.csr_matrix(xa.T)
     yf = y.astype(np.float64)
     lam = np.append(penalty, penalty_b)
-    params = np.zeros(xa.shape[1])
+    params = np.zeros(xa.shape[1]) if start is None else np.array(start, dtype=np.float64)
 
     def value(p: FloatArray) -> float:
         eta = offset + xa @ p
@@ -280,7 +306,7 @@ def _fit_offset_logistic(
         current = new
         if done:
             break
-    return params[:-1], float(params[-1])
+    return params
 
 
 def _hessian_product(xa: sp.csr_matrix, xt: sp.csr_matrix, d: FloatArray, lam: FloatArray) -> Any:
@@ -318,32 +344,29 @@ def _cg(
 @dataclass
 class AttributeAdapter:
     """One attribute's correction: ``logit = base_logit[attr] + logits·w_logits +
-    base_features[:, base_columns]·w_base + site_ngrams·w_site + intercept``."""
+    base_features[:, base_columns]·w_base + site_features·w_site + intercept``, where the site
+    features are the site's own word and character n-grams (identity words kept)."""
 
     attribute: str
     column: int  # the attribute's column in the base model
     w_logits: FloatArray
-    logit_center: FloatArray  # the training examples' mean base log-odds (inputs are centred)
+    logit_center: FloatArray  # the examples' mean base log-odds (inputs are centred)
     base_columns: IntArray
     w_base: FloatArray
-    site_terms: list[str]
-    site_idf: FloatArray
-    w_site: FloatArray
+    site_blocks: list[FeatureBlock]
+    w_site: FloatArray  # one weight per site block column, the blocks side by side
     intercept: float
     active: bool = False
     report: dict[str, Any] = field(default_factory=dict)
-    _vectorizer: TfidfVectorizer | None = field(default=None, repr=False, compare=False)
+    _site: _SiteFeatures | None = field(default=None, repr=False, compare=False)
     _dense: FloatArray | None = field(default=None, repr=False, compare=False)
 
-    def vectorizer(self) -> TfidfVectorizer | None:
-        if not self.site_terms:
+    def site_features(self) -> _SiteFeatures | None:
+        if not self.site_blocks:
             return None
-        if self._vectorizer is None:
-            vec = TfidfVectorizer(**_SITE_NGRAMS)
-            vec.vocabulary_ = {t: i for i, t in enumerate(self.site_terms)}
-            vec.idf_ = self.site_idf
-            self._vectorizer = vec
-        return self._vectorizer
+        if self._site is None:
+            self._site = _SiteFeatures(self.site_blocks)
+        return self._site
 
     def _dense_base(self, width: int) -> FloatArray:
         """``w_base`` spread over every base feature column (one sparse product when
@@ -363,10 +386,34 @@ class AttributeAdapter:
         )
         if len(self.base_columns):
             z = z + base.features @ self._dense_base(base.features.shape[1])
-        vec = self.vectorizer()
-        if vec is not None and base.normalized:
-            z = z + vec.transform(base.normalized) @ self.w_site
+        site = self.site_features()
+        if site is not None and base.normalized:
+            z = z + site.transform(base.normalized) @ self.w_site
         return np.asarray(z, dtype=np.float64)
+
+
+class _SiteFeatures:
+    """The site's own n-gram blocks over normalised texts without source artefacts (identity
+    words kept: the base's n-gram view replaces them), counted over word ids like the base's
+    features (:mod:`civility.model.tokens`), so that scoring with them stays cheap."""
+
+    def __init__(self, blocks: Sequence[FeatureBlock]) -> None:
+        self.blocks = list(blocks)
+        self.size = sum(b.size for b in self.blocks)
+        self._counter = (
+            TokenFeatures(self.blocks, WORD_VIEWS["strip_artefacts"])
+            if supported(self.blocks)
+            else None
+        )
+
+    def transform(self, normalized: Sequence[str]) -> sp.csr_matrix:
+        if not normalized:
+            return sp.csr_matrix((0, self.size), dtype=np.float64)
+        if self._counter is not None:
+            x = self._counter.transform(list(normalized))
+        else:
+            x = block_features(self.blocks, list(normalized), preprocess="strip_artefacts")
+        return sp.csr_matrix(x, dtype=np.float64)
 
 
 def _clip_logits(logits: FloatArray) -> FloatArray:
@@ -374,84 +421,114 @@ def _clip_logits(logits: FloatArray) -> FloatArray:
     return np.clip(logits, -12.0, 12.0)
 
 
-def _design(
-    base: BaseOutputs,
-    rows: IntArray,
-    center: FloatArray,
-    base_columns: IntArray,
-    vec: TfidfVectorizer | None,
-) -> sp.csr_matrix:
+@dataclass
+class _Design:
+    """One attribute's inputs for all its examples, computed once (every fold and every
+    penalty slices the same matrix): centred base log-odds, the base's n-gram columns seen
+    in at least two examples, the site's own n-grams (vocabulary and IDF from the examples'
+    texts, no labels), and each column's penalty at strength 1."""
+
+    x: sp.csr_matrix
+    penalty: FloatArray
+    center: FloatArray
+    base_columns: IntArray
+    site_blocks: list[FeatureBlock]
+    n_logits: int
+
+
+def _site_blocks(texts: Sequence[str], settings: AdaptSettings) -> list[FeatureBlock]:
+    blocks: list[FeatureBlock] = []
+    specs = [("site_words", _SITE_WORDS, settings.site_ngrams)]
+    specs.append(("site_chars", _SITE_CHARS, settings.site_chars))
+    for name, params, wanted in specs:
+        if not wanted:
+            continue
+        block = FeatureBlock(name, dict(params))
+        try:
+            block.fit(texts)
+        except ValueError:  # no term in two texts yet
+            continue
+        blocks.append(block)
+    return blocks
+
+
+def _build_design(base: BaseOutputs, rows: IntArray, settings: AdaptSettings) -> _Design:
+    n_logits = base.logits.shape[1]
+    center = _clip_logits(base.logits[rows]).mean(axis=0)
     # Centred log-odds: otherwise, all being far below zero on most sites, together they
     # would shift every score like an intercept, past the intercept's own penalty.
     parts: list[Any] = [sp.csr_matrix(_clip_logits(base.logits[rows]) - center)]
-    if len(base_columns):
-        parts.append(base.features[rows][:, base_columns])
-    if vec is not None:
-        parts.append(vec.transform([base.normalized[i] for i in rows]))
-    return sp.csr_matrix(sp.hstack(parts, format="csr"), dtype=np.float64)
+    penalties = [np.full(n_logits, 1.0 / settings.c_logits)]
+    if settings.base_ngrams:
+        sub = sp.csr_matrix(base.features[rows])
+        seen = np.diff(sp.csc_matrix(sub).indptr)
+        base_columns = np.flatnonzero(seen >= 2).astype(np.int64)
+        parts.append(sub[:, base_columns])
+        penalties.append(np.full(len(base_columns), 1.0 / settings.c_base_ngrams))
+    else:
+        base_columns = np.zeros(0, dtype=np.int64)
+    blocks = (
+        _site_blocks([strip_artefacts(base.normalized[i]) for i in rows], settings)
+        if settings.site_ngrams or settings.site_chars
+        else []
+    )
+    if blocks:
+        parts.append(_SiteFeatures(blocks).transform([base.normalized[i] for i in rows]))
+        for b in blocks:
+            c = settings.c_site_ngrams if b.name == "site_words" else settings.c_site_chars
+            penalties.append(np.full(b.size, 1.0 / c))
+    x = sp.csr_matrix(sp.hstack(parts, format="csr"), dtype=np.float64)
+    return _Design(x, np.concatenate(penalties), center, base_columns, blocks, n_logits)
 
 
-def _fit_attribute(
-    base: BaseOutputs,
-    rows: IntArray,
-    y: IntArray,
-    weights: FloatArray,
-    column: int,
-    attribute: str,
-    settings: AdaptSettings,
-) -> AttributeAdapter:
-    """Fit one attribute's correction on ``rows`` of ``base`` (labels ``y``, weights given)."""
+def _balanced(y: IntArray, weights: FloatArray, balance: bool) -> FloatArray:
     w = weights.copy()
-    if settings.balance_classes:
+    if balance:
         pos, neg = y == 1, y == 0
         total = w.sum()
         if pos.any() and neg.any():
             w[pos] *= 0.5 * total / w[pos].sum()
             w[neg] *= 0.5 * total / w[neg].sum()
     w *= len(w) / w.sum()  # mean weight 1: the penalties compare with scikit-learn's C
-    n_logits = base.logits.shape[1]
-    if settings.base_ngrams:
-        seen = np.diff(sp.csc_matrix(base.features[rows]).indptr)
-        base_columns = np.flatnonzero(seen >= 2).astype(np.int64)
-    else:
-        base_columns = np.zeros(0, dtype=np.int64)
-    vec: TfidfVectorizer | None = None
-    if settings.site_ngrams:
-        vec = TfidfVectorizer(**_SITE_NGRAMS)
-        try:
-            vec.fit([base.normalized[i] for i in rows])
-        except ValueError:  # no term in two texts yet
-            vec = None
-    n_site = len(vec.vocabulary_) if vec is not None else 0
-    center = _clip_logits(base.logits[rows]).mean(axis=0)
-    x = _design(base, rows, center, base_columns, vec)
-    strength = max(1.0, settings.prior_labels / len(rows))
-    penalty = strength * np.concatenate(
-        [
-            np.full(n_logits, 1.0 / settings.c_logits),
-            np.full(len(base_columns), 1.0 / settings.c_base_ngrams),
-            np.full(n_site, 1.0 / settings.c_site_ngrams),
-        ]
+    return w
+
+
+def _fit_rows(
+    design: _Design,
+    offset: FloatArray,
+    y: IntArray,
+    weights: FloatArray,
+    part: IntArray | None,
+    scale: float,
+    settings: AdaptSettings,
+    start: FloatArray | None = None,
+) -> FloatArray:
+    """Parameters (weights, then the intercept) fitted on the design's rows ``part`` (all when
+    ``None``) at penalty ``scale`` × the prior's strength for that many labels."""
+    x = design.x if part is None else design.x[part]
+    yy = y if part is None else y[part]
+    off = offset if part is None else offset[part]
+    w = _balanced(yy, weights if part is None else weights[part], settings.balance_classes)
+    strength = scale * max(1.0, settings.prior_labels / len(yy))
+    return _fit_offset_logistic(
+        x, off, yy, w, strength * design.penalty, strength / settings.c_intercept, start
     )
-    offset = base.logits[rows, column]
-    theta, b = _fit_offset_logistic(x, offset, y, w, penalty, strength / settings.c_intercept)
-    terms: list[str] = []
-    idf = np.zeros(0)
-    if vec is not None:
-        terms = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
-        idf = np.asarray(vec.idf_, dtype=np.float64)
+
+
+def _adapter_from(
+    design: _Design, params: FloatArray, attribute: str, column: int
+) -> AttributeAdapter:
+    n_logits, n_base = design.n_logits, len(design.base_columns)
     return AttributeAdapter(
         attribute=attribute,
         column=column,
-        w_logits=theta[:n_logits],
-        logit_center=center,
-        base_columns=base_columns,
-        w_base=theta[n_logits : n_logits + len(base_columns)],
-        site_terms=terms,
-        site_idf=idf,
-        w_site=theta[n_logits + len(base_columns) :],
-        intercept=b,
-        _vectorizer=vec,
+        w_logits=params[:n_logits],
+        logit_center=design.center,
+        base_columns=design.base_columns,
+        w_base=params[n_logits : n_logits + n_base],
+        site_blocks=design.site_blocks,
+        w_site=params[n_logits + n_base : -1],
+        intercept=float(params[-1]),
     )
 
 
@@ -529,8 +606,13 @@ class SiteAdapter:
             arrays[f"{name}.logit_center"] = ad.logit_center
             arrays[f"{name}.base_columns"] = ad.base_columns.astype(np.int64)
             arrays[f"{name}.w_base"] = ad.w_base
-            arrays[f"{name}.site_terms"] = np.array(ad.site_terms, dtype=np.str_)
-            arrays[f"{name}.site_idf"] = ad.site_idf
+            meta["adapters"][name]["site_blocks"] = [
+                {"name": b.name, "params": b.params} for b in ad.site_blocks
+            ]
+            for k, b in enumerate(ad.site_blocks):
+                terms = sorted(b.vocabulary, key=b.vocabulary.__getitem__)
+                arrays[f"{name}.site{k}.terms"] = np.array(terms, dtype=np.str_)
+                arrays[f"{name}.site{k}.idf"] = b.idf
             arrays[f"{name}.w_site"] = ad.w_site
         return meta, arrays
 
@@ -580,8 +662,7 @@ class SiteAdapter:
                 logit_center=np.asarray(arrays[f"{name}.logit_center"], dtype=np.float64),
                 base_columns=np.asarray(arrays[f"{name}.base_columns"], dtype=np.int64),
                 w_base=np.asarray(arrays[f"{name}.w_base"], dtype=np.float64),
-                site_terms=[str(t) for t in arrays[f"{name}.site_terms"]],
-                site_idf=np.asarray(arrays[f"{name}.site_idf"], dtype=np.float64),
+                site_blocks=_read_site_blocks(name, spec, arrays),
                 w_site=np.asarray(arrays[f"{name}.w_site"], dtype=np.float64),
                 intercept=float(spec["intercept"]),
                 active=bool(spec["active"]),
@@ -597,6 +678,26 @@ class SiteAdapter:
         if scorer is not None:
             adapter.check_base(scorer)
         return adapter
+
+
+def _read_site_blocks(
+    name: str, spec: Mapping[str, Any], arrays: Mapping[str, np.ndarray[Any, Any]]
+) -> list[FeatureBlock]:
+    blocks = []
+    for k, block in enumerate(spec.get("site_blocks", [])):
+        terms = [str(t) for t in arrays[f"{name}.site{k}.terms"]]
+        params = dict(block["params"])
+        if "ngram_range" in params:
+            params["ngram_range"] = tuple(params["ngram_range"])
+        blocks.append(
+            FeatureBlock(
+                str(block["name"]),
+                params,
+                {t: i for i, t in enumerate(terms)},
+                np.asarray(arrays[f"{name}.site{k}.idf"], dtype=np.float64),
+            )
+        )
+    return blocks
 
 
 def _bootstrap_confidence(
@@ -693,25 +794,41 @@ def _fit_checked(
         return adapter
     rows = np.array([row_of[e.text] for e in exs], dtype=np.int64)
     folds = np.array([fold_of(e.id, settings.folds) for e in exs], dtype=np.int64)
-    oof = np.full(len(exs), np.nan)
-    for k in range(settings.folds):
-        held = folds == k
-        train = ~held
-        if not held.any() or y[train].min() == y[train].max():
-            continue
-        part = _fit_attribute(base, rows[train], y[train], weights[train], column, name, settings)
-        oof[held] = part.logit(_subset(base, rows[held]))
+    design = _build_design(base, rows, settings)
+    offset = base.logits[rows, column]
+    scales = sorted(settings.penalty_scales, reverse=True)  # strongest (closest to the base) first
+    best: tuple[float, float, FloatArray] | None = None
+    starts: dict[int, FloatArray] = {}
+    for scale in scales:
+        oof = np.full(len(exs), np.nan)
+        for k in range(settings.folds):
+            held = folds == k
+            train = np.flatnonzero(~held)
+            if not held.any() or y[train].min() == y[train].max():
+                continue
+            params = _fit_rows(design, offset, y, weights, train, scale, settings, starts.get(k))
+            starts[k] = params  # warm start for the next, weaker penalty
+            oof[held] = offset[held] + design.x[np.flatnonzero(held)] @ params[:-1] + params[-1]
+        known = ~np.isnan(oof)
+        score = _auc(y[known], oof[known], weights[known]) if known.any() else float("nan")
+        if best is None or (not math.isnan(score) and (math.isnan(best[0]) or score > best[0])):
+            best = (score, scale, oof)
+    assert best is not None
+    _, scale, oof = best
     known = ~np.isnan(oof)
-    base_logit = base.logits[rows, column]
-    adapter = _fit_attribute(base, rows, y, weights, column, name, settings)
+    adapter = _adapter_from(
+        design, _fit_rows(design, offset, y, weights, None, scale, settings), name, column
+    )
+    base_logit = offset
     yk, wk = y[known], weights[known]
-    auc_base = _auc(yk, base_logit[known], wk)
-    auc_adapted = _auc(yk, oof[known], wk)
+    auc_base = _auc(yk, base_logit[known], wk) if known.any() else float("nan")
+    auc_adapted = _auc(yk, oof[known], wk) if known.any() else float("nan")
     report.update(
         {
             "held_out": int(known.sum()),
             "auc_base": round(auc_base, 4),
             "auc_adapted": round(auc_adapted, 4),
+            "penalty_scale": scale,
         }
     )
     gain = auc_adapted - auc_base
@@ -738,8 +855,7 @@ def _empty(name: str, column: int, n_logits: int) -> AttributeAdapter:
         logit_center=np.zeros(n_logits),
         base_columns=np.zeros(0, dtype=np.int64),
         w_base=np.zeros(0),
-        site_terms=[],
-        site_idf=np.zeros(0),
+        site_blocks=[],
         w_site=np.zeros(0),
         intercept=0.0,
     )
@@ -751,4 +867,27 @@ def _subset(base: BaseOutputs, rows: IntArray) -> BaseOutputs:
         sp.csr_matrix(base.features[rows]),
         base.logits[rows],
         base.probs[rows],
+        base.attributes,
     )
+
+
+def review_priority(
+    adapter: SiteAdapter | None, base: BaseOutputs, attribute: str = "TOXICITY"
+) -> FloatArray:
+    """How much a moderator's label on each of ``base``'s rows would teach the site's adapter
+    for ``attribute``: higher = review first (the "review to teach" order).
+
+    With an adapter fitted for the attribute (active or not yet), the priority is the adapted
+    score's uncertainty (its probability's closeness to 0.5) plus how far adapter and base
+    disagree; without one, the base's own uncertainty."""
+    names = adapter.attributes if adapter is not None else base.attributes
+    if attribute not in names:
+        raise InvalidInput(f"The base model does not score {attribute}.")
+    column = names.index(attribute)
+    base_p = _sigmoid(base.logits[:, column])
+    fitted = adapter.adapters.get(attribute) if adapter is not None else None
+    if fitted is None or not fitted.report.get("held_out"):
+        return np.asarray(1.0 - np.abs(2.0 * base_p - 1.0), dtype=np.float64)
+    adapted_p = _sigmoid(fitted.logit(base))
+    uncertainty = 1.0 - np.abs(2.0 * adapted_p - 1.0)
+    return np.asarray(uncertainty + np.abs(adapted_p - base_p), dtype=np.float64)
