@@ -135,7 +135,8 @@ class AdaptSettings:
     site_chars: bool = False
     base_ngrams: bool = True
     # Every penalty above is multiplied by each of these in turn; the factor whose
-    # cross-fitted (out-of-fold) AUC is best is the one fitted on all examples.
+    # cross-fitted (out-of-fold) AUC is best is the one fitted on all examples (from
+    # ``prior_labels`` labels on; below, the factor is 1).
     penalty_scales: tuple[float, ...] = (0.3, 1.0, 3.0)
     balance_classes: bool = True
     # Few labels change little: below ``prior_labels`` labels every penalty is multiplied by
@@ -804,7 +805,11 @@ def _fit_checked(
     folds = np.array([fold_of(e.id, settings.folds) for e in exs], dtype=np.int64)
     design = _build_design(base, rows, settings)
     offset = base.logits[rows, column]
-    scales = sorted(settings.penalty_scales, reverse=True)  # strongest (closest to the base) first
+    # Strongest (closest to the base) first. Below prior_labels the prior sets the penalty
+    # alone: cross-fitted AUCs on so few labels would pick a factor at random.
+    scales = sorted(settings.penalty_scales or (1.0,), reverse=True)
+    if len(exs) < settings.prior_labels:
+        scales = [1.0]
     best: tuple[float, float, FloatArray] | None = None
     starts: dict[int, FloatArray] = {}
     for scale in scales:
