@@ -321,6 +321,9 @@ def test_site_ngrams_round_trip_through_bytes(scorer: Scorer, chars: bool) -> No
 
     reference = block_features(blocks, normalized, preprocess="strip_artefacts").toarray()
     assert np.allclose(counted, reference)
+    # Scoring takes the weighted sum without the matrix (word blocks only): the same numbers.
+    weights = loaded.adapters["TOXICITY"].w_site
+    assert np.allclose(features.dot(normalized, weights), reference @ weights, atol=1e-12)
 
 
 def test_review_priority_puts_uncertain_and_disputed_comments_first(

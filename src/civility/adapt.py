@@ -54,6 +54,7 @@ import time
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
@@ -64,7 +65,7 @@ from civility import attributes as attrs
 from civility.errors import InvalidInput, ModelError
 from civility.model import write_npz
 from civility.model.blocks import FeatureBlock
-from civility.model.lexicon import WORD_VIEWS, strip_artefacts
+from civility.model.lexicon import ARTEFACTS, WORD_VIEWS, strip_artefacts
 from civility.model.linear import block_features
 from civility.model.tokens import TokenFeatures, supported
 from civility.scorer import Scorer
@@ -73,6 +74,7 @@ FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 
 ADAPTER_FORMAT = 2
+_ARTEFACTS = frozenset(ARTEFACTS)
 PROTECTED = ("THREAT", "SEVERE_TOXICITY")
 _EPS = 1e-12
 # The site's own n-grams (over normalised text without source artefacts, identity words kept).
@@ -146,8 +148,12 @@ class AdaptSettings:
     # ``confidence`` of ``bootstrap`` paired resamples. (The out-of-fold figures are fitted on
     # four fifths of the labels, so they understate the final adapter's gain: on the replayed
     # sites 0.95 kept adapters that beat the base on held-out comments off until 800-1,600.)
+    # Fewer labels need stronger evidence (their out-of-fold AUC is noisier): below
+    # ``confidence_labels`` labels the confidence needed rises linearly toward 1, e.g. 0.95 at
+    # 100 labels and 0.9 at 200 with the defaults.
     min_gain: float = 0.0
     confidence: float = 0.8
+    confidence_labels: int = 400
     bootstrap: int = 100
     seed: int = 0
 
@@ -394,7 +400,7 @@ class AttributeAdapter:
             z = z + base.features @ self._dense_base(base.features.shape[1])
         site = self.site_features()
         if site is not None and base.normalized:
-            z = z + site.transform(base.normalized) @ self.w_site
+            z = z + site.dot(base.normalized, self.w_site)
         return np.asarray(z, dtype=np.float64)
 
 
@@ -412,6 +418,12 @@ class _SiteFeatures:
             else None
         )
 
+        # Scoring (``dot``) with word blocks only needs each text's weighted sum, not the
+        # matrix: per block, its unigram columns by word and its bigram columns by word pair.
+        self._words: list[tuple[dict[str, int], dict[str, int], IntArray, IntArray]] | None = None
+        if all(_plain_words(b) for b in self.blocks):
+            self._words = [_word_tables(b) for b in self.blocks]
+
     def transform(self, normalized: Sequence[str]) -> sp.csr_matrix:
         if not normalized:
             return sp.csr_matrix((0, self.size), dtype=np.float64)
@@ -420,6 +432,82 @@ class _SiteFeatures:
         else:
             x = block_features(self.blocks, list(normalized), preprocess="strip_artefacts")
         return sp.csr_matrix(x, dtype=np.float64)
+
+    def dot(self, normalized: Sequence[str], weights: FloatArray) -> FloatArray:
+        """``transform(normalized) @ weights``; for word blocks without building the matrix
+        (the same TF-IDF arithmetic: sublinear counts, IDF, L2 norm per block)."""
+        if self._words is None:
+            return np.asarray(self.transform(normalized) @ weights, dtype=np.float64)
+        n = len(normalized)
+        split = [[w for w in t.split() if w not in _ARTEFACTS] for t in normalized]
+        flat = list(chain.from_iterable(split))
+        lengths = np.fromiter(map(len, split), dtype=np.int64, count=n)
+        doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        out = np.zeros(n)
+        offset = 0
+        for block, (unigram, part, keys, columns) in zip(self.blocks, self._words, strict=True):
+            found = [np.fromiter(map(unigram.get, flat, repeat(-1)), np.int64, len(flat))]
+            where = [doc]
+            if len(keys) and len(flat) > 1:
+                parts = np.fromiter(map(part.get, flat, repeat(-1)), np.int64, len(flat))
+                a, b = parts[:-1], parts[1:]
+                pair = (doc[:-1] == doc[1:]) & (a >= 0) & (b >= 0)
+                wanted = a[pair] * (1 << 32) + b[pair]
+                at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+                hit = keys[at] == wanted
+                found.append(columns[at[hit]])
+                where.append(doc[:-1][pair][hit])
+            cols, docs = np.concatenate(found), np.concatenate(where)
+            known = cols >= 0
+            cells, counts = np.unique(docs[known] * block.size + cols[known], return_counts=True)
+            rows, cols = cells // block.size, cells % block.size
+            tf = 1.0 + np.log(counts) if block.params.get("sublinear_tf") else counts * 1.0
+            value = tf * block.idf[cols]
+            norm = np.sqrt(np.bincount(rows, value * value, minlength=n))
+            dot = np.bincount(rows, value * weights[offset + cols], minlength=n)
+            out += np.divide(dot, norm, out=np.zeros(n), where=norm > 0)
+            offset += block.size
+        return out
+
+
+def _plain_words(block: FeatureBlock) -> bool:
+    """A word block whose TF-IDF :meth:`_SiteFeatures.dot` reproduces: ``\\S+`` tokens, one-
+    and two-word n-grams, no lower-casing, the default IDF and L2 norm."""
+    vec = block.vectorizer()
+    return (
+        block.plain()
+        and vec.analyzer == "word"
+        and vec.token_pattern == r"\S+"
+        and vec.stop_words is None
+        and tuple(vec.ngram_range) in ((1, 1), (1, 2))
+        and vec.norm == "l2"
+        and vec.use_idf
+    )
+
+
+def _word_tables(
+    block: FeatureBlock,
+) -> tuple[dict[str, int], dict[str, int], IntArray, IntArray]:
+    unigram: dict[str, int] = {}
+    part: dict[str, int] = {}
+    keys: list[int] = []
+    columns: list[int] = []
+    for term, column in block.vocabulary.items():
+        words = term.split(" ")
+        if len(words) == 1:
+            unigram[term] = column
+            continue
+        first = part.setdefault(words[0], len(part))
+        second = part.setdefault(words[1], len(part))
+        keys.append(first * (1 << 32) + second)
+        columns.append(column)
+    order = np.argsort(keys)
+    return (
+        unigram,
+        part,
+        np.asarray(keys, dtype=np.int64)[order],
+        np.asarray(columns, dtype=np.int64)[order],
+    )
 
 
 def _clip_logits(logits: FloatArray) -> FloatArray:
@@ -853,7 +941,12 @@ def _fit_checked(
         yk, base_logit[known], oof[known], wk, settings.bootstrap, settings.seed
     )
     report["confidence"] = round(confidence, 3)
-    adapter.active = confidence >= settings.confidence
+    needed = max(
+        settings.confidence,
+        1.0 - (1.0 - settings.confidence) * len(exs) / max(1, settings.confidence_labels),
+    )
+    report["confidence_needed"] = round(needed, 3)
+    adapter.active = confidence >= needed
     if not adapter.active:
         report["reason"] = "gain on held-out decisions not yet confirmed"
     adapter.report = report
