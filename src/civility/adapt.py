@@ -423,6 +423,7 @@ class _SiteFeatures:
         self._words: list[tuple[dict[str, int], dict[str, int], IntArray, IntArray]] | None = None
         if all(_plain_words(b) for b in self.blocks):
             self._words = [_word_tables(b) for b in self.blocks]
+        self._lookup: tuple[dict[str, int], Any, list[IntArray], list[IntArray]] | None = None
 
     def transform(self, normalized: Sequence[str]) -> sp.csr_matrix:
         if not normalized:
@@ -438,21 +439,30 @@ class _SiteFeatures:
         (the same TF-IDF arithmetic: sublinear counts, IDF, L2 norm per block)."""
         if self._words is None:
             return np.asarray(self.transform(normalized) @ weights, dtype=np.float64)
+        table, artefact, unigrams, parts = self._table()
         n = len(normalized)
-        split = [[w for w in t.split() if w not in _ARTEFACTS] for t in normalized]
+        split = list(map(str.split, normalized))
         flat = list(chain.from_iterable(split))
-        lengths = np.fromiter(map(len, split), dtype=np.int64, count=n)
-        doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        doc = np.repeat(
+            np.arange(n, dtype=np.int64), np.fromiter(map(len, split), dtype=np.int64, count=n)
+        )
+        # One look-up per word: its row in the tables (-1: in no block), artefacts dropped.
+        ids = np.fromiter(map(table.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+        kept = (ids < 0) | ~artefact[np.maximum(ids, 0)]
+        ids, doc = ids[kept], doc[kept]
         out = np.zeros(n)
         offset = 0
-        for block, (unigram, part, keys, columns) in zip(self.blocks, self._words, strict=True):
-            found = [np.fromiter(map(unigram.get, flat, repeat(-1)), np.int64, len(flat))]
+        for k, (block, (_, _, keys, columns)) in enumerate(
+            zip(self.blocks, self._words, strict=True)
+        ):
+            known_word = ids >= 0
+            found = [np.where(known_word, unigrams[k][np.maximum(ids, 0)], -1)]
             where = [doc]
-            if len(keys) and len(flat) > 1:
-                parts = np.fromiter(map(part.get, flat, repeat(-1)), np.int64, len(flat))
-                a, b = parts[:-1], parts[1:]
-                pair = (doc[:-1] == doc[1:]) & (a >= 0) & (b >= 0)
-                wanted = a[pair] * (1 << 32) + b[pair]
+            if len(keys) and len(ids) > 1:
+                part = np.where(known_word, parts[k][np.maximum(ids, 0)], -1)
+                first, second = part[:-1], part[1:]
+                pair = (doc[:-1] == doc[1:]) & (first >= 0) & (second >= 0)
+                wanted = first[pair] * (1 << 32) + second[pair]
                 at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
                 hit = keys[at] == wanted
                 found.append(columns[at[hit]])
@@ -468,6 +478,25 @@ class _SiteFeatures:
             out += np.divide(dot, norm, out=np.zeros(n), where=norm > 0)
             offset += block.size
         return out
+
+    def _table(self) -> tuple[dict[str, int], Any, list[IntArray], list[IntArray]]:
+        """Every word any block knows (and the source artefacts), once: its row; per row,
+        whether it is an artefact, and per block its unigram column and bigram part (-1)."""
+        if self._lookup is None:
+            assert self._words is not None
+            words = sorted(set(_ARTEFACTS).union(*(set(u) | set(p) for u, p, _, _ in self._words)))
+            table = {w: i for i, w in enumerate(words)}
+            artefact = np.array([w in _ARTEFACTS for w in words], dtype=bool)
+            unigrams = [
+                np.array([u.get(w, -1) for w in words], dtype=np.int64)
+                for u, _, _, _ in self._words
+            ]
+            parts = [
+                np.array([p.get(w, -1) for w in words], dtype=np.int64)
+                for _, p, _, _ in self._words
+            ]
+            self._lookup = (table, artefact, unigrams, parts)
+        return self._lookup
 
 
 def _plain_words(block: FeatureBlock) -> bool:
