@@ -255,3 +255,96 @@ def test_hold_out_folds_are_fixed_by_id_as_decisions_accumulate() -> None:
     assert [after[i] for i in first] == before
     shares = np.bincount([after[i] for i in after], minlength=5) / 5000
     assert np.all(np.abs(shares - 0.2) < 0.03)
+
+
+def _identity_site(n: int, seed: int) -> list[Example]:
+    """A site whose moderators reject comments about one club's 'catholics' fan chant and
+    approve the same sentences about 'buddhists': the base sees both identity words as one
+    placeholder, so only the site's own n-grams can tell them apart."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        toxic = rng.random() < 0.4
+        word = "catholics" if toxic else "buddhists"
+        text = (
+            f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(ENDINGS)} say the {word} #{i}"
+        )
+        out.append(Example(f"id-{i}", text, int(toxic), MODERATORS[i % len(MODERATORS)]))
+    return out
+
+
+def test_the_site_ngrams_see_identity_words_the_base_replaces(scorer: Scorer) -> None:
+    fitted = fit_adapter(scorer, {"TOXICITY": _identity_site(300, seed=5)})
+    report = fitted.summary()["TOXICITY"]
+    assert report["active"] and report["auc_adapted"] > 0.95, report
+    assert report["penalty_scale"] in fitted.settings.penalty_scales
+    pair = [
+        "the mayor seems fine to me say the catholics",
+        "the mayor seems fine to me say the buddhists",
+    ]
+    base = scorer.probabilities([scorer.normalize_text(t) for t in pair], scale="balanced")
+    column = scorer.attributes.index("TOXICITY")
+    assert abs(base[0, column] - base[1, column]) < 0.02  # the base cannot tell them apart
+    adapted = _toxicity(scorer, fitted, pair)
+    assert adapted[0] > adapted[1] + 0.3
+    without = fit_adapter(
+        scorer,
+        {"TOXICITY": _identity_site(300, seed=5)},
+        AdaptSettings(site_ngrams=False, site_chars=False),
+    )
+    assert without.summary()["TOXICITY"]["auc_adapted"] < report["auc_adapted"] - 0.2
+
+
+@pytest.mark.parametrize("chars", [False, True])
+def test_site_ngrams_round_trip_through_bytes(scorer: Scorer, chars: bool) -> None:
+    fitted = fit_adapter(
+        scorer, {"TOXICITY": _site_examples(300, seed=8)}, AdaptSettings(site_chars=chars)
+    )
+    blocks = fitted.adapters["TOXICITY"].site_blocks
+    assert [b.name for b in blocks] == (["site_words", "site_chars"] if chars else ["site_words"])
+    assert np.abs(fitted.adapters["TOXICITY"].w_site).max() > 0
+    loaded = SiteAdapter.from_bytes(fitted.to_bytes(), scorer)
+    assert [b.vocabulary for b in loaded.adapters["TOXICITY"].site_blocks] == [
+        b.vocabulary for b in blocks
+    ]
+    texts = [e.text for e in _site_examples(50, seed=9, start=5_000)] + ["a crypto catholic"]
+    assert np.array_equal(
+        loaded.apply(adapt.base_outputs(scorer, texts), only_active=False),
+        fitted.apply(adapt.base_outputs(scorer, texts), only_active=False),
+    )
+    # The site features counted over word ids are scikit-learn's, to rounding.
+    features = loaded.adapters["TOXICITY"].site_features()
+    assert features is not None
+    normalized = [scorer.normalize_text(t) for t in texts]
+    counted = features.transform(normalized).toarray()
+    from civility.model.linear import block_features
+
+    reference = block_features(blocks, normalized, preprocess="strip_artefacts").toarray()
+    assert np.allclose(counted, reference)
+    # Scoring takes the weighted sum without the matrix (word blocks only): the same numbers.
+    weights = loaded.adapters["TOXICITY"].w_site
+    assert np.allclose(features.dot(normalized, weights), reference @ weights, atol=1e-12)
+
+
+def test_review_priority_puts_uncertain_and_disputed_comments_first(
+    scorer: Scorer, taught: SiteAdapter
+) -> None:
+    texts = [
+        "the budget seems fine to me buy crypto now",  # the site rejects it, the base approves
+        "the budget seems fine to me",  # both approve
+        "you are a stupid idiot and I hate you",  # both reject
+    ]
+    outputs = adapt.base_outputs(scorer, texts)
+    with_adapter = adapt.review_priority(taught, outputs)
+    assert with_adapter.shape == (3,)
+    assert with_adapter[0] > with_adapter[1] and with_adapter[0] > with_adapter[2]
+    # Without an adapter: the base's own uncertainty (closeness to 0.5 on the balanced scale).
+    without = adapt.review_priority(None, outputs, "TOXICITY")
+    p = outputs.probs[:, scorer.attributes.index("TOXICITY")]
+    assert np.array_equal(np.argsort(-without), np.argsort(np.abs(p - 0.5)))
+    # An attribute without a fitted adapter falls back to the base's uncertainty too.
+    insult = adapt.review_priority(taught, outputs, "INSULT")
+    q = outputs.probs[:, scorer.attributes.index("INSULT")]
+    assert np.allclose(insult, 1 - np.abs(2 * q - 1))
+    with pytest.raises(InvalidInput, match="does not score"):
+        adapt.review_priority(taught, outputs, "NOT_AN_ATTRIBUTE")

@@ -8,15 +8,20 @@ attribute is a fixed offset, and the adapter learns a correction from
   "toxic" may lean on insults, or on identity attacks, more than the base's does),
 * the base model's own n-gram features (reused from the base's scoring pass: they cost
   nothing more to score), and
-* optionally (``site_ngrams``, off by default: it measured no better on the replayed sites
-  and costs a second vectoriser when scoring) word n-grams of the site's own texts.
+* the site's own word n-grams (``site_ngrams``; vocabulary and IDF from the site's examples):
+  they see the identity words that the base's n-gram view replaces with one placeholder, and
+  the site's own vocabulary. Scoring takes their weighted sum without building their matrix.
+  Character n-grams of the site's texts are available too (``site_chars``, off by default:
+  0.002-0.003 AUC better on the replayed sites, a fifth of the scoring speed).
 
-The base log-odds inputs are centred on the training examples' mean (so that they cannot act
-as a free intercept). Every correction weight and the intercept are L2-penalised toward zero,
-i.e. toward the base; below ``prior_labels`` labels the penalties grow as prior_labels / labels,
-so a few labels change little, and past it the data term grows with the labels while the
-penalty stays, so the adapter moves away from the base as evidence accumulates. Classes are
-balanced (the scores stay on the base's class-balanced scale).
+The base log-odds inputs are centred on the examples' mean (so that they cannot act as a free
+intercept). Every correction weight and the intercept are L2-penalised toward zero, i.e. toward
+the base; below ``prior_labels`` labels the penalties grow as prior_labels / labels, so a few
+labels change little, and past it the data term grows with the labels while the penalty stays,
+so the adapter moves away from the base as evidence accumulates. From ``prior_labels`` labels
+on, the penalties' overall strength is chosen per fit among ``penalty_scales`` by the
+cross-fitted AUC the hold-out computes anyway (below, that AUC is too noisy to choose by).
+Classes are balanced (the scores stay on the base's class-balanced scale).
 
 Guards:
 
@@ -26,14 +31,17 @@ Guards:
   hash of its id (:func:`fold_of`), so a decision never changes fold as decisions accumulate.
   Each example is scored by the adapter fitted without its fold (cross-fitting), and an
   attribute's adapter is *activated* only when those out-of-fold scores beat the base's on the
-  same examples, by a bootstrap-confirmed margin; otherwise its score is the base's, unchanged;
+  same examples in at least ``confidence`` of paired bootstrap resamples (more with fewer
+  labels: 0.95 at 100, 0.8 from ``confidence_labels`` = 400 on); otherwise its score is the
+  base's, unchanged. The penalty factor is chosen on the same folds (one of three), a small
+  optimism the bootstrap margin covers;
 * **no single source dominates**: examples carry a ``source`` (a moderator, an API key); the
   examples of a source that would hold more than ``max_source_share`` of the weight are
   down-weighted to that share (:func:`source_weights`). Fewer sources than the share allows
   (e.g. one source at a 0.5 cap) means no adapter;
 * **protected attributes** (THREAT and SEVERE_TOXICITY by default) may be raised by an
   adapter but never lowered below the base by more than ``floor_margin``; and where the base
-  scores SEVERE_TOXICITY at least ``severe_guard`` (slurs, threats), no attribute is lowered
+  scores SEVERE_TOXICITY at least ``severe_guard`` (0.9: slurs, threats), no attribute is lowered
   by more than that margin (applied when scoring, :meth:`SiteAdapter.apply`). Together with
   the source cap this is what keeps an account that approves slurs from making them pass.
 
@@ -54,32 +62,48 @@ import time
 import zipfile
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
+from itertools import chain, repeat
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from threadpoolctl import threadpool_limits
 
 from civility import attributes as attrs
 from civility.errors import InvalidInput, ModelError
 from civility.model import write_npz
+from civility.model.blocks import FeatureBlock
+from civility.model.lexicon import ARTEFACTS, WORD_VIEWS, strip_artefacts
+from civility.model.linear import block_features
+from civility.model.tokens import TokenFeatures, supported
 from civility.scorer import Scorer
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 
-ADAPTER_FORMAT = 1
+ADAPTER_FORMAT = 2
+_ARTEFACTS = frozenset(ARTEFACTS)
 PROTECTED = ("THREAT", "SEVERE_TOXICITY")
 _EPS = 1e-12
-_SITE_NGRAMS: dict[str, Any] = {
+# The site's own n-grams (over normalised text without source artefacts, identity words kept).
+_SITE_WORDS: dict[str, Any] = {
     "analyzer": "word",
     "token_pattern": r"\S+",
     "lowercase": False,
     "ngram_range": (1, 2),
     "min_df": 2,
-    "max_features": 20_000,
+    "max_features": 30_000,
     "sublinear_tf": True,
-    "dtype": np.float64,
+    "dtype": "float64",
+}
+_SITE_CHARS: dict[str, Any] = {
+    "analyzer": "char_wb",
+    "lowercase": False,
+    "ngram_range": (2, 5),
+    "min_df": 2,
+    "max_features": 60_000,
+    "sublinear_tf": True,
+    "dtype": "float64",
 }
 
 
@@ -106,24 +130,38 @@ class AdaptSettings:
     floor_margin: float = 0.05
     # Where the base scores SEVERE_TOXICITY at least this high (slurs, threats), no adapted
     # attribute is lowered below the base by more than floor_margin either (above 1: off).
-    severe_guard: float = 0.5
+    severe_guard: float = 0.9
     # Inverse penalties (scikit-learn's C): on the weights of the base log-odds (large
     # values, hence a stronger penalty), on the intercept, on the base's own n-gram features,
-    # on the site's word n-grams (off by default: they measured no better than the base's).
+    # on the site's own word and character n-grams (identity words kept; the character
+    # n-grams measured 0.002-0.003 AUC better on the replayed sites but cost a fifth of the
+    # scoring speed, hence off by default).
     c_logits: float = 0.1
     c_intercept: float = 0.1
     c_base_ngrams: float = 1.0
     c_site_ngrams: float = 1.0
-    site_ngrams: bool = False
+    c_site_chars: float = 1.0
+    site_ngrams: bool = True
+    site_chars: bool = False
     base_ngrams: bool = True
+    # Every penalty above is multiplied by each of these in turn; the factor whose
+    # cross-fitted (out-of-fold) AUC is best is the one fitted on all examples (from
+    # ``prior_labels`` labels on; below, the factor is 1).
+    penalty_scales: tuple[float, ...] = (0.3, 1.0, 3.0)
     balance_classes: bool = True
     # Few labels change little: below ``prior_labels`` labels every penalty is multiplied by
     # prior_labels / labels (the prior toward the base weighs as much as that many labels).
     prior_labels: int = 100
     # Activation: out-of-fold AUC over the base's by at least min_gain, and in at least
-    # ``confidence`` of ``bootstrap`` paired resamples.
+    # ``confidence`` of ``bootstrap`` paired resamples. (The out-of-fold figures are fitted on
+    # four fifths of the labels, so they understate the final adapter's gain: on the replayed
+    # sites 0.95 kept adapters that beat the base on held-out comments off until 800-1,600.)
+    # Fewer labels need stronger evidence (their out-of-fold AUC is noisier): below
+    # ``confidence_labels`` labels the confidence needed rises linearly toward 1, e.g. 0.95 at
+    # 100 labels and 0.9 at 200 with the defaults.
     min_gain: float = 0.0
-    confidence: float = 0.95
+    confidence: float = 0.8
+    confidence_labels: int = 400
     bootstrap: int = 100
     seed: int = 0
 
@@ -173,6 +211,7 @@ class BaseOutputs:
     features: sp.csr_matrix
     logits: FloatArray
     probs: FloatArray
+    attributes: tuple[str, ...] = ()  # the base model's columns, in order (when known)
 
 
 def base_outputs(scorer: Scorer, texts: Sequence[str], *, normalized: bool = False) -> BaseOutputs:
@@ -183,7 +222,11 @@ def base_outputs(scorer: Scorer, texts: Sequence[str], *, normalized: bool = Fal
     if not norms:
         width = len(model.attributes)
         return BaseOutputs(
-            [], sp.csr_matrix((0, model.coef.shape[0])), np.zeros((0, width)), np.zeros((0, width))
+            [],
+            sp.csr_matrix((0, model.coef.shape[0])),
+            np.zeros((0, width)),
+            np.zeros((0, width)),
+            tuple(model.attributes),
         )
     parts = [
         model.features(norms[i : i + scorer.batch_size])
@@ -192,7 +235,9 @@ def base_outputs(scorer: Scorer, texts: Sequence[str], *, normalized: bool = Fal
     x = sp.csr_matrix(sp.vstack(parts, format="csr"))
     logits = np.asarray(x @ model.coef) + model.intercept
     probs = model.calibrate(1.0 / (1.0 + np.exp(-logits)))
-    return BaseOutputs(norms, x, np.asarray(logits, dtype=np.float64), probs)
+    return BaseOutputs(
+        norms, x, np.asarray(logits, dtype=np.float64), probs, tuple(model.attributes)
+    )
 
 
 def base_identity(scorer: Scorer) -> dict[str, str]:
@@ -242,15 +287,16 @@ def _fit_offset_logistic(
     w: FloatArray,
     penalty: FloatArray,
     penalty_b: float,
-) -> tuple[FloatArray, float]:
+    start: FloatArray | None = None,
+) -> FloatArray:
     """Minimise Σ wᵢ·logloss(yᵢ, offsetᵢ + xᵢ·θ + b) + ½ Σ penaltyⱼ θⱼ² + ½ penalty_b b², by
     Newton's method with conjugate-gradient steps (Hessian-vector products only: two sparse
-    products each). Returns ``(θ, b)``."""
+    products each), from ``start`` (zero when ``None``). Returns θ with b appended."""
     xa = sp.csr_matrix(sp.hstack([x, np.ones((x.shape[0], 1))], format="csr"))
     xt = sp.csr_matrix(xa.T)
     yf = y.astype(np.float64)
     lam = np.append(penalty, penalty_b)
-    params = np.zeros(xa.shape[1])
+    params = np.zeros(xa.shape[1]) if start is None else np.array(start, dtype=np.float64)
 
     def value(p: FloatArray) -> float:
         eta = offset + xa @ p
@@ -280,7 +326,7 @@ def _fit_offset_logistic(
         current = new
         if done:
             break
-    return params[:-1], float(params[-1])
+    return params
 
 
 def _hessian_product(xa: sp.csr_matrix, xt: sp.csr_matrix, d: FloatArray, lam: FloatArray) -> Any:
@@ -318,32 +364,29 @@ def _cg(
 @dataclass
 class AttributeAdapter:
     """One attribute's correction: ``logit = base_logit[attr] + logits·w_logits +
-    base_features[:, base_columns]·w_base + site_ngrams·w_site + intercept``."""
+    base_features[:, base_columns]·w_base + site_features·w_site + intercept``, where the site
+    features are the site's own word and character n-grams (identity words kept)."""
 
     attribute: str
     column: int  # the attribute's column in the base model
     w_logits: FloatArray
-    logit_center: FloatArray  # the training examples' mean base log-odds (inputs are centred)
+    logit_center: FloatArray  # the examples' mean base log-odds (inputs are centred)
     base_columns: IntArray
     w_base: FloatArray
-    site_terms: list[str]
-    site_idf: FloatArray
-    w_site: FloatArray
+    site_blocks: list[FeatureBlock]
+    w_site: FloatArray  # one weight per site block column, the blocks side by side
     intercept: float
     active: bool = False
     report: dict[str, Any] = field(default_factory=dict)
-    _vectorizer: TfidfVectorizer | None = field(default=None, repr=False, compare=False)
+    _site: _SiteFeatures | None = field(default=None, repr=False, compare=False)
     _dense: FloatArray | None = field(default=None, repr=False, compare=False)
 
-    def vectorizer(self) -> TfidfVectorizer | None:
-        if not self.site_terms:
+    def site_features(self) -> _SiteFeatures | None:
+        if not self.site_blocks:
             return None
-        if self._vectorizer is None:
-            vec = TfidfVectorizer(**_SITE_NGRAMS)
-            vec.vocabulary_ = {t: i for i, t in enumerate(self.site_terms)}
-            vec.idf_ = self.site_idf
-            self._vectorizer = vec
-        return self._vectorizer
+        if self._site is None:
+            self._site = _SiteFeatures(self.site_blocks)
+        return self._site
 
     def _dense_base(self, width: int) -> FloatArray:
         """``w_base`` spread over every base feature column (one sparse product when
@@ -363,10 +406,145 @@ class AttributeAdapter:
         )
         if len(self.base_columns):
             z = z + base.features @ self._dense_base(base.features.shape[1])
-        vec = self.vectorizer()
-        if vec is not None and base.normalized:
-            z = z + vec.transform(base.normalized) @ self.w_site
+        site = self.site_features()
+        if site is not None and base.normalized:
+            z = z + site.dot(base.normalized, self.w_site)
         return np.asarray(z, dtype=np.float64)
+
+
+class _SiteFeatures:
+    """The site's own n-gram blocks over normalised texts without source artefacts (identity
+    words kept: the base's n-gram view replaces them), counted over word ids like the base's
+    features (:mod:`civility.model.tokens`), so that scoring with them stays cheap."""
+
+    def __init__(self, blocks: Sequence[FeatureBlock]) -> None:
+        self.blocks = list(blocks)
+        self.size = sum(b.size for b in self.blocks)
+        self._counter = (
+            TokenFeatures(self.blocks, WORD_VIEWS["strip_artefacts"])
+            if supported(self.blocks)
+            else None
+        )
+
+        # Scoring (``dot``) with word blocks only needs each text's weighted sum, not the
+        # matrix: per block, its unigram columns by word and its bigram columns by word pair.
+        self._words: list[tuple[dict[str, int], dict[str, int], IntArray, IntArray]] | None = None
+        if all(_plain_words(b) for b in self.blocks):
+            self._words = [_word_tables(b) for b in self.blocks]
+        self._lookup: tuple[dict[str, int], Any, list[IntArray], list[IntArray]] | None = None
+
+    def transform(self, normalized: Sequence[str]) -> sp.csr_matrix:
+        if not normalized:
+            return sp.csr_matrix((0, self.size), dtype=np.float64)
+        if self._counter is not None:
+            x = self._counter.transform(list(normalized))
+        else:
+            x = block_features(self.blocks, list(normalized), preprocess="strip_artefacts")
+        return sp.csr_matrix(x, dtype=np.float64)
+
+    def dot(self, normalized: Sequence[str], weights: FloatArray) -> FloatArray:
+        """``transform(normalized) @ weights``; for word blocks without building the matrix
+        (the same TF-IDF arithmetic: sublinear counts, IDF, L2 norm per block)."""
+        if self._words is None:
+            return np.asarray(self.transform(normalized) @ weights, dtype=np.float64)
+        table, artefact, unigrams, parts = self._table()
+        n = len(normalized)
+        split = list(map(str.split, normalized))
+        flat = list(chain.from_iterable(split))
+        doc = np.repeat(
+            np.arange(n, dtype=np.int64), np.fromiter(map(len, split), dtype=np.int64, count=n)
+        )
+        # One look-up per word: its row in the tables (-1: in no block), artefacts dropped.
+        ids = np.fromiter(map(table.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+        kept = (ids < 0) | ~artefact[np.maximum(ids, 0)]
+        ids, doc = ids[kept], doc[kept]
+        out = np.zeros(n)
+        offset = 0
+        for k, (block, (_, _, keys, columns)) in enumerate(
+            zip(self.blocks, self._words, strict=True)
+        ):
+            known_word = ids >= 0
+            found = [np.where(known_word, unigrams[k][np.maximum(ids, 0)], -1)]
+            where = [doc]
+            if len(keys) and len(ids) > 1:
+                part = np.where(known_word, parts[k][np.maximum(ids, 0)], -1)
+                first, second = part[:-1], part[1:]
+                pair = (doc[:-1] == doc[1:]) & (first >= 0) & (second >= 0)
+                wanted = first[pair] * (1 << 32) + second[pair]
+                at = np.minimum(np.searchsorted(keys, wanted), len(keys) - 1)
+                hit = keys[at] == wanted
+                found.append(columns[at[hit]])
+                where.append(doc[:-1][pair][hit])
+            cols, docs = np.concatenate(found), np.concatenate(where)
+            known = cols >= 0
+            cells, counts = np.unique(docs[known] * block.size + cols[known], return_counts=True)
+            rows, cols = cells // block.size, cells % block.size
+            tf = 1.0 + np.log(counts) if block.params.get("sublinear_tf") else counts * 1.0
+            value = tf * block.idf[cols]
+            norm = np.sqrt(np.bincount(rows, value * value, minlength=n))
+            dot = np.bincount(rows, value * weights[offset + cols], minlength=n)
+            out += np.divide(dot, norm, out=np.zeros(n), where=norm > 0)
+            offset += block.size
+        return out
+
+    def _table(self) -> tuple[dict[str, int], Any, list[IntArray], list[IntArray]]:
+        """Every word any block knows (and the source artefacts), once: its row; per row,
+        whether it is an artefact, and per block its unigram column and bigram part (-1)."""
+        if self._lookup is None:
+            assert self._words is not None
+            words = sorted(set(_ARTEFACTS).union(*(set(u) | set(p) for u, p, _, _ in self._words)))
+            table = {w: i for i, w in enumerate(words)}
+            artefact = np.array([w in _ARTEFACTS for w in words], dtype=bool)
+            unigrams = [
+                np.array([u.get(w, -1) for w in words], dtype=np.int64)
+                for u, _, _, _ in self._words
+            ]
+            parts = [
+                np.array([p.get(w, -1) for w in words], dtype=np.int64)
+                for _, p, _, _ in self._words
+            ]
+            self._lookup = (table, artefact, unigrams, parts)
+        return self._lookup
+
+
+def _plain_words(block: FeatureBlock) -> bool:
+    """A word block whose TF-IDF :meth:`_SiteFeatures.dot` reproduces: ``\\S+`` tokens, one-
+    and two-word n-grams, no lower-casing, the default IDF and L2 norm."""
+    vec = block.vectorizer()
+    return (
+        block.plain()
+        and vec.analyzer == "word"
+        and vec.token_pattern == r"\S+"
+        and vec.stop_words is None
+        and tuple(vec.ngram_range) in ((1, 1), (1, 2))
+        and vec.norm == "l2"
+        and vec.use_idf
+    )
+
+
+def _word_tables(
+    block: FeatureBlock,
+) -> tuple[dict[str, int], dict[str, int], IntArray, IntArray]:
+    unigram: dict[str, int] = {}
+    part: dict[str, int] = {}
+    keys: list[int] = []
+    columns: list[int] = []
+    for term, column in block.vocabulary.items():
+        words = term.split(" ")
+        if len(words) == 1:
+            unigram[term] = column
+            continue
+        first = part.setdefault(words[0], len(part))
+        second = part.setdefault(words[1], len(part))
+        keys.append(first * (1 << 32) + second)
+        columns.append(column)
+    order = np.argsort(keys)
+    return (
+        unigram,
+        part,
+        np.asarray(keys, dtype=np.int64)[order],
+        np.asarray(columns, dtype=np.int64)[order],
+    )
 
 
 def _clip_logits(logits: FloatArray) -> FloatArray:
@@ -374,84 +552,114 @@ def _clip_logits(logits: FloatArray) -> FloatArray:
     return np.clip(logits, -12.0, 12.0)
 
 
-def _design(
-    base: BaseOutputs,
-    rows: IntArray,
-    center: FloatArray,
-    base_columns: IntArray,
-    vec: TfidfVectorizer | None,
-) -> sp.csr_matrix:
+@dataclass
+class _Design:
+    """One attribute's inputs for all its examples, computed once (every fold and every
+    penalty slices the same matrix): centred base log-odds, the base's n-gram columns seen
+    in at least two examples, the site's own n-grams (vocabulary and IDF from the examples'
+    texts, no labels), and each column's penalty at strength 1."""
+
+    x: sp.csr_matrix
+    penalty: FloatArray
+    center: FloatArray
+    base_columns: IntArray
+    site_blocks: list[FeatureBlock]
+    n_logits: int
+
+
+def _site_blocks(texts: Sequence[str], settings: AdaptSettings) -> list[FeatureBlock]:
+    blocks: list[FeatureBlock] = []
+    specs = [("site_words", _SITE_WORDS, settings.site_ngrams)]
+    specs.append(("site_chars", _SITE_CHARS, settings.site_chars))
+    for name, params, wanted in specs:
+        if not wanted:
+            continue
+        block = FeatureBlock(name, dict(params))
+        try:
+            block.fit(texts)
+        except ValueError:  # no term in two texts yet
+            continue
+        blocks.append(block)
+    return blocks
+
+
+def _build_design(base: BaseOutputs, rows: IntArray, settings: AdaptSettings) -> _Design:
+    n_logits = base.logits.shape[1]
+    center = _clip_logits(base.logits[rows]).mean(axis=0)
     # Centred log-odds: otherwise, all being far below zero on most sites, together they
     # would shift every score like an intercept, past the intercept's own penalty.
     parts: list[Any] = [sp.csr_matrix(_clip_logits(base.logits[rows]) - center)]
-    if len(base_columns):
-        parts.append(base.features[rows][:, base_columns])
-    if vec is not None:
-        parts.append(vec.transform([base.normalized[i] for i in rows]))
-    return sp.csr_matrix(sp.hstack(parts, format="csr"), dtype=np.float64)
+    penalties = [np.full(n_logits, 1.0 / settings.c_logits)]
+    if settings.base_ngrams:
+        sub = sp.csr_matrix(base.features[rows])
+        seen = np.diff(sp.csc_matrix(sub).indptr)
+        base_columns = np.flatnonzero(seen >= 2).astype(np.int64)
+        parts.append(sub[:, base_columns])
+        penalties.append(np.full(len(base_columns), 1.0 / settings.c_base_ngrams))
+    else:
+        base_columns = np.zeros(0, dtype=np.int64)
+    blocks = (
+        _site_blocks([strip_artefacts(base.normalized[i]) for i in rows], settings)
+        if settings.site_ngrams or settings.site_chars
+        else []
+    )
+    if blocks:
+        parts.append(_SiteFeatures(blocks).transform([base.normalized[i] for i in rows]))
+        for b in blocks:
+            c = settings.c_site_ngrams if b.name == "site_words" else settings.c_site_chars
+            penalties.append(np.full(b.size, 1.0 / c))
+    x = sp.csr_matrix(sp.hstack(parts, format="csr"), dtype=np.float64)
+    return _Design(x, np.concatenate(penalties), center, base_columns, blocks, n_logits)
 
 
-def _fit_attribute(
-    base: BaseOutputs,
-    rows: IntArray,
-    y: IntArray,
-    weights: FloatArray,
-    column: int,
-    attribute: str,
-    settings: AdaptSettings,
-) -> AttributeAdapter:
-    """Fit one attribute's correction on ``rows`` of ``base`` (labels ``y``, weights given)."""
+def _balanced(y: IntArray, weights: FloatArray, balance: bool) -> FloatArray:
     w = weights.copy()
-    if settings.balance_classes:
+    if balance:
         pos, neg = y == 1, y == 0
         total = w.sum()
         if pos.any() and neg.any():
             w[pos] *= 0.5 * total / w[pos].sum()
             w[neg] *= 0.5 * total / w[neg].sum()
     w *= len(w) / w.sum()  # mean weight 1: the penalties compare with scikit-learn's C
-    n_logits = base.logits.shape[1]
-    if settings.base_ngrams:
-        seen = np.diff(sp.csc_matrix(base.features[rows]).indptr)
-        base_columns = np.flatnonzero(seen >= 2).astype(np.int64)
-    else:
-        base_columns = np.zeros(0, dtype=np.int64)
-    vec: TfidfVectorizer | None = None
-    if settings.site_ngrams:
-        vec = TfidfVectorizer(**_SITE_NGRAMS)
-        try:
-            vec.fit([base.normalized[i] for i in rows])
-        except ValueError:  # no term in two texts yet
-            vec = None
-    n_site = len(vec.vocabulary_) if vec is not None else 0
-    center = _clip_logits(base.logits[rows]).mean(axis=0)
-    x = _design(base, rows, center, base_columns, vec)
-    strength = max(1.0, settings.prior_labels / len(rows))
-    penalty = strength * np.concatenate(
-        [
-            np.full(n_logits, 1.0 / settings.c_logits),
-            np.full(len(base_columns), 1.0 / settings.c_base_ngrams),
-            np.full(n_site, 1.0 / settings.c_site_ngrams),
-        ]
+    return w
+
+
+def _fit_rows(
+    design: _Design,
+    offset: FloatArray,
+    y: IntArray,
+    weights: FloatArray,
+    part: IntArray | None,
+    scale: float,
+    settings: AdaptSettings,
+    start: FloatArray | None = None,
+) -> FloatArray:
+    """Parameters (weights, then the intercept) fitted on the design's rows ``part`` (all when
+    ``None``) at penalty ``scale`` × the prior's strength for that many labels."""
+    x = design.x if part is None else design.x[part]
+    yy = y if part is None else y[part]
+    off = offset if part is None else offset[part]
+    w = _balanced(yy, weights if part is None else weights[part], settings.balance_classes)
+    strength = scale * max(1.0, settings.prior_labels / len(yy))
+    return _fit_offset_logistic(
+        x, off, yy, w, strength * design.penalty, strength / settings.c_intercept, start
     )
-    offset = base.logits[rows, column]
-    theta, b = _fit_offset_logistic(x, offset, y, w, penalty, strength / settings.c_intercept)
-    terms: list[str] = []
-    idf = np.zeros(0)
-    if vec is not None:
-        terms = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
-        idf = np.asarray(vec.idf_, dtype=np.float64)
+
+
+def _adapter_from(
+    design: _Design, params: FloatArray, attribute: str, column: int
+) -> AttributeAdapter:
+    n_logits, n_base = design.n_logits, len(design.base_columns)
     return AttributeAdapter(
         attribute=attribute,
         column=column,
-        w_logits=theta[:n_logits],
-        logit_center=center,
-        base_columns=base_columns,
-        w_base=theta[n_logits : n_logits + len(base_columns)],
-        site_terms=terms,
-        site_idf=idf,
-        w_site=theta[n_logits + len(base_columns) :],
-        intercept=b,
-        _vectorizer=vec,
+        w_logits=params[:n_logits],
+        logit_center=design.center,
+        base_columns=design.base_columns,
+        w_base=params[n_logits : n_logits + n_base],
+        site_blocks=design.site_blocks,
+        w_site=params[n_logits + n_base : -1],
+        intercept=float(params[-1]),
     )
 
 
@@ -529,8 +737,13 @@ class SiteAdapter:
             arrays[f"{name}.logit_center"] = ad.logit_center
             arrays[f"{name}.base_columns"] = ad.base_columns.astype(np.int64)
             arrays[f"{name}.w_base"] = ad.w_base
-            arrays[f"{name}.site_terms"] = np.array(ad.site_terms, dtype=np.str_)
-            arrays[f"{name}.site_idf"] = ad.site_idf
+            meta["adapters"][name]["site_blocks"] = [
+                {"name": b.name, "params": b.params} for b in ad.site_blocks
+            ]
+            for k, b in enumerate(ad.site_blocks):
+                terms = sorted(b.vocabulary, key=b.vocabulary.__getitem__)
+                arrays[f"{name}.site{k}.terms"] = np.array(terms, dtype=np.str_)
+                arrays[f"{name}.site{k}.idf"] = b.idf
             arrays[f"{name}.w_site"] = ad.w_site
         return meta, arrays
 
@@ -580,8 +793,7 @@ class SiteAdapter:
                 logit_center=np.asarray(arrays[f"{name}.logit_center"], dtype=np.float64),
                 base_columns=np.asarray(arrays[f"{name}.base_columns"], dtype=np.int64),
                 w_base=np.asarray(arrays[f"{name}.w_base"], dtype=np.float64),
-                site_terms=[str(t) for t in arrays[f"{name}.site_terms"]],
-                site_idf=np.asarray(arrays[f"{name}.site_idf"], dtype=np.float64),
+                site_blocks=_read_site_blocks(name, spec, arrays),
                 w_site=np.asarray(arrays[f"{name}.w_site"], dtype=np.float64),
                 intercept=float(spec["intercept"]),
                 active=bool(spec["active"]),
@@ -597,6 +809,26 @@ class SiteAdapter:
         if scorer is not None:
             adapter.check_base(scorer)
         return adapter
+
+
+def _read_site_blocks(
+    name: str, spec: Mapping[str, Any], arrays: Mapping[str, np.ndarray[Any, Any]]
+) -> list[FeatureBlock]:
+    blocks = []
+    for k, block in enumerate(spec.get("site_blocks", [])):
+        terms = [str(t) for t in arrays[f"{name}.site{k}.terms"]]
+        params = dict(block["params"])
+        if "ngram_range" in params:
+            params["ngram_range"] = tuple(params["ngram_range"])
+        blocks.append(
+            FeatureBlock(
+                str(block["name"]),
+                params,
+                {t: i for i, t in enumerate(terms)},
+                np.asarray(arrays[f"{name}.site{k}.idf"], dtype=np.float64),
+            )
+        )
+    return blocks
 
 
 def _bootstrap_confidence(
@@ -650,11 +882,14 @@ def fit_adapter(
             f"fit_adapter: {missing} example text(s) are not among the base outputs' texts."
         )
     adapters: dict[str, AttributeAdapter] = {}
-    for name, exs in examples.items():
-        attrs.get(name)
-        adapter = _fit_checked(base, row_of, list(exs), columns[name], name, settings)
-        if adapter is not None:
-            adapters[name] = adapter
+    # One BLAS thread: the solver's vectors are long but its work is sparse products, and
+    # threads that wait on busy cores made a fit several times slower.
+    with threadpool_limits(limits=1):
+        for name, exs in examples.items():
+            attrs.get(name)
+            adapter = _fit_checked(base, row_of, list(exs), columns[name], name, settings)
+            if adapter is not None:
+                adapters[name] = adapter
     return SiteAdapter(
         base=base_identity(scorer),
         attributes=tuple(model.attributes),
@@ -693,25 +928,45 @@ def _fit_checked(
         return adapter
     rows = np.array([row_of[e.text] for e in exs], dtype=np.int64)
     folds = np.array([fold_of(e.id, settings.folds) for e in exs], dtype=np.int64)
-    oof = np.full(len(exs), np.nan)
-    for k in range(settings.folds):
-        held = folds == k
-        train = ~held
-        if not held.any() or y[train].min() == y[train].max():
-            continue
-        part = _fit_attribute(base, rows[train], y[train], weights[train], column, name, settings)
-        oof[held] = part.logit(_subset(base, rows[held]))
+    design = _build_design(base, rows, settings)
+    offset = base.logits[rows, column]
+    # Strongest (closest to the base) first. Below prior_labels the prior sets the penalty
+    # alone: cross-fitted AUCs on so few labels would pick a factor at random.
+    scales = sorted(settings.penalty_scales or (1.0,), reverse=True)
+    if len(exs) < settings.prior_labels:
+        scales = [1.0]
+    best: tuple[float, float, FloatArray] | None = None
+    starts: dict[int, FloatArray] = {}
+    for scale in scales:
+        oof = np.full(len(exs), np.nan)
+        for k in range(settings.folds):
+            held = folds == k
+            train = np.flatnonzero(~held)
+            if not held.any() or y[train].min() == y[train].max():
+                continue
+            params = _fit_rows(design, offset, y, weights, train, scale, settings, starts.get(k))
+            starts[k] = params  # warm start for the next, weaker penalty
+            oof[held] = offset[held] + design.x[np.flatnonzero(held)] @ params[:-1] + params[-1]
+        known = ~np.isnan(oof)
+        score = _auc(y[known], oof[known], weights[known]) if known.any() else float("nan")
+        if best is None or (not math.isnan(score) and (math.isnan(best[0]) or score > best[0])):
+            best = (score, scale, oof)
+    assert best is not None
+    _, scale, oof = best
     known = ~np.isnan(oof)
-    base_logit = base.logits[rows, column]
-    adapter = _fit_attribute(base, rows, y, weights, column, name, settings)
+    adapter = _adapter_from(
+        design, _fit_rows(design, offset, y, weights, None, scale, settings), name, column
+    )
+    base_logit = offset
     yk, wk = y[known], weights[known]
-    auc_base = _auc(yk, base_logit[known], wk)
-    auc_adapted = _auc(yk, oof[known], wk)
+    auc_base = _auc(yk, base_logit[known], wk) if known.any() else float("nan")
+    auc_adapted = _auc(yk, oof[known], wk) if known.any() else float("nan")
     report.update(
         {
             "held_out": int(known.sum()),
             "auc_base": round(auc_base, 4),
             "auc_adapted": round(auc_adapted, 4),
+            "penalty_scale": scale,
         }
     )
     gain = auc_adapted - auc_base
@@ -723,7 +978,12 @@ def _fit_checked(
         yk, base_logit[known], oof[known], wk, settings.bootstrap, settings.seed
     )
     report["confidence"] = round(confidence, 3)
-    adapter.active = confidence >= settings.confidence
+    needed = max(
+        settings.confidence,
+        1.0 - (1.0 - settings.confidence) * len(exs) / max(1, settings.confidence_labels),
+    )
+    report["confidence_needed"] = round(needed, 3)
+    adapter.active = confidence >= needed
     if not adapter.active:
         report["reason"] = "gain on held-out decisions not yet confirmed"
     adapter.report = report
@@ -738,8 +998,7 @@ def _empty(name: str, column: int, n_logits: int) -> AttributeAdapter:
         logit_center=np.zeros(n_logits),
         base_columns=np.zeros(0, dtype=np.int64),
         w_base=np.zeros(0),
-        site_terms=[],
-        site_idf=np.zeros(0),
+        site_blocks=[],
         w_site=np.zeros(0),
         intercept=0.0,
     )
@@ -751,4 +1010,27 @@ def _subset(base: BaseOutputs, rows: IntArray) -> BaseOutputs:
         sp.csr_matrix(base.features[rows]),
         base.logits[rows],
         base.probs[rows],
+        base.attributes,
     )
+
+
+def review_priority(
+    adapter: SiteAdapter | None, base: BaseOutputs, attribute: str = "TOXICITY"
+) -> FloatArray:
+    """How much a moderator's label on each of ``base``'s rows would teach the site's adapter
+    for ``attribute``: higher = review first (the "review to teach" order).
+
+    With an adapter fitted for the attribute (active or not yet), the priority is the adapted
+    score's uncertainty (its probability's closeness to 0.5) plus how far adapter and base
+    disagree; without one, the base's own uncertainty."""
+    names = adapter.attributes if adapter is not None else base.attributes
+    if attribute not in names:
+        raise InvalidInput(f"The base model does not score {attribute}.")
+    column = names.index(attribute)
+    base_p = _sigmoid(base.logits[:, column])
+    fitted = adapter.adapters.get(attribute) if adapter is not None else None
+    if fitted is None or not fitted.report.get("held_out"):
+        return np.asarray(1.0 - np.abs(2.0 * base_p - 1.0), dtype=np.float64)
+    adapted_p = _sigmoid(fitted.logit(base))
+    uncertainty = 1.0 - np.abs(2.0 * adapted_p - 1.0)
+    return np.asarray(uncertainty + np.abs(adapted_p - base_p), dtype=np.float64)
