@@ -348,3 +348,34 @@ def test_review_priority_puts_uncertain_and_disputed_comments_first(
     assert np.allclose(insult, 1 - np.abs(2 * q - 1))
     with pytest.raises(InvalidInput, match="does not score"):
         adapt.review_priority(taught, outputs, "NOT_AN_ATTRIBUTE")
+
+
+def _one_word_site(n: int, seed: int, word_sources: tuple[str, ...]) -> list[Example]:
+    """Moderators reject every comment that mentions 'catholics' (labelled only by
+    ``word_sources``) and approve plain ones (labelled by everyone): the word is the only
+    thing that tells the classes apart."""
+    rng = random.Random(seed)
+    out = []
+    for i in range(n):
+        toxic = rng.random() < 0.4
+        text = f"{rng.choice(SUBJECTS)} {rng.choice(VERBS)} {rng.choice(ENDINGS)}"
+        if toxic:
+            text += " say the catholics"
+        source = word_sources[i % len(word_sources)] if toxic else MODERATORS[i % 4]
+        out.append(Example(f"w-{i}", f"{text} #{i}", int(toxic), source))
+    return out
+
+
+def test_a_word_only_one_source_labelled_gets_no_weight(scorer: Scorer) -> None:
+    """One account's labels alone cannot teach the adapter a word nobody else labelled (the
+    way 200 approvals of slurs would); two accounts' labels can."""
+
+    def weight(fitted: SiteAdapter) -> float:
+        adapter = fitted.adapters["TOXICITY"]
+        (words,) = [b for b in adapter.site_blocks if b.name == "site_words"]
+        return float(adapter.w_site[words.vocabulary["catholics"]])
+
+    alone = fit_adapter(scorer, {"TOXICITY": _one_word_site(300, 5, ("ann",))})
+    assert abs(weight(alone)) < 1e-3
+    shared = fit_adapter(scorer, {"TOXICITY": _one_word_site(300, 5, ("ann", "bob"))})
+    assert weight(shared) > 0.1

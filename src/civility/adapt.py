@@ -39,11 +39,17 @@ Guards:
   examples of a source that would hold more than ``max_source_share`` of the weight are
   down-weighted to that share (:func:`source_weights`). Fewer sources than the share allows
   (e.g. one source at a 0.5 cap) means no adapter;
+* **no word from one source alone**: a site n-gram or base feature gets a weight only when
+  labels from at least ``min_term_sources`` sources contain it (one account cannot teach the
+  adapter a word, e.g. a slur, that nobody else labelled);
 * **protected attributes** (THREAT and SEVERE_TOXICITY by default) may be raised by an
   adapter but never lowered below the base by more than ``floor_margin``; and where the base
-  scores SEVERE_TOXICITY at least ``severe_guard`` (0.9: slurs, threats), no attribute is lowered
+  scores SEVERE_TOXICITY at least ``severe_guard`` (0.5: slurs, threats), no attribute is lowered
   by more than that margin (applied when scoring, :meth:`SiteAdapter.apply`). Together with
-  the source cap this is what keeps an account that approves slurs from making them pass.
+  the source cap this is what keeps an account that approves slurs from making them pass
+  (at 0.9 the replayed sites gained about 0.004 AUC on average, and one moderator's 200
+  approvals of "... is run by a <slur>" lowered those texts' TOXICITY from 0.34-0.72 to
+  0.01-0.05 through the base log-odds: tests/test_store_labels.py).
 
 An adapter belongs to the base it was trained on: it records the base's version and SHA-256,
 and :meth:`SiteAdapter.from_bytes` refuses another base.
@@ -130,7 +136,13 @@ class AdaptSettings:
     floor_margin: float = 0.05
     # Where the base scores SEVERE_TOXICITY at least this high (slurs, threats), no adapted
     # attribute is lowered below the base by more than floor_margin either (above 1: off).
-    severe_guard: float = 0.9
+    severe_guard: float = 0.5
+    # A word, n-gram or base feature gets a weight of its own only when labels from at least
+    # this many sources contain it: one account's labels cannot teach the adapter a word
+    # nobody else labelled (200 approvals of slurs by one moderator). Others' columns are
+    # penalised ``single_source_penalty`` times harder, i.e. kept at zero.
+    min_term_sources: int = 2
+    single_source_penalty: float = 1e6
     # Inverse penalties (scikit-learn's C): on the weights of the base log-odds (large
     # values, hence a stronger penalty), on the intercept, on the base's own n-gram features,
     # on the site's own word and character n-grams (identity words kept; the character
@@ -583,7 +595,23 @@ def _site_blocks(texts: Sequence[str], settings: AdaptSettings) -> list[FeatureB
     return blocks
 
 
-def _build_design(base: BaseOutputs, rows: IntArray, settings: AdaptSettings) -> _Design:
+def _source_support(x: sp.csr_matrix, sources: IntArray) -> IntArray:
+    """For each column of ``x``, from how many distinct sources its non-zero rows come."""
+    n_sources = int(sources.max()) + 1 if len(sources) else 0
+    owner = sp.csr_matrix(
+        (np.ones(len(sources)), (sources, np.arange(len(sources)))),
+        shape=(n_sources, len(sources)),
+    )
+    present = sp.csr_matrix(x, copy=True)
+    present.data = np.ones_like(present.data)
+    per_source = sp.csr_matrix(owner @ present)
+    per_source.data = np.ones_like(per_source.data)
+    return np.asarray(per_source.sum(axis=0)).ravel().astype(np.int64)
+
+
+def _build_design(
+    base: BaseOutputs, rows: IntArray, settings: AdaptSettings, sources: IntArray | None = None
+) -> _Design:
     n_logits = base.logits.shape[1]
     center = _clip_logits(base.logits[rows]).mean(axis=0)
     # Centred log-odds: otherwise, all being far below zero on most sites, together they
@@ -609,7 +637,12 @@ def _build_design(base: BaseOutputs, rows: IntArray, settings: AdaptSettings) ->
             c = settings.c_site_ngrams if b.name == "site_words" else settings.c_site_chars
             penalties.append(np.full(b.size, 1.0 / c))
     x = sp.csr_matrix(sp.hstack(parts, format="csr"), dtype=np.float64)
-    return _Design(x, np.concatenate(penalties), center, base_columns, blocks, n_logits)
+    penalty = np.concatenate(penalties)
+    if sources is not None and settings.min_term_sources > 1:
+        lone = _source_support(x, sources) < settings.min_term_sources
+        lone[:n_logits] = False  # the base's log-odds are every example's, not a term
+        penalty[lone] *= settings.single_source_penalty
+    return _Design(x, penalty, center, base_columns, blocks, n_logits)
 
 
 def _balanced(y: IntArray, weights: FloatArray, balance: bool) -> FloatArray:
@@ -928,7 +961,8 @@ def _fit_checked(
         return adapter
     rows = np.array([row_of[e.text] for e in exs], dtype=np.int64)
     folds = np.array([fold_of(e.id, settings.folds) for e in exs], dtype=np.int64)
-    design = _build_design(base, rows, settings)
+    _, source_ids = np.unique(np.asarray([e.source for e in exs], dtype=str), return_inverse=True)
+    design = _build_design(base, rows, settings, source_ids.astype(np.int64))
     offset = base.logits[rows, column]
     # Strongest (closest to the base) first. Below prior_labels the prior sets the penalty
     # alone: cross-fitted AUCs on so few labels would pick a factor at random.
