@@ -234,3 +234,24 @@ def test_an_adapter_never_serves_on_another_base_until_refresh_retrains_it(
     assert refresh_adapters(store, upgraded) == []  # nothing left to refresh
     with pytest.raises(InvalidInput, match="another base model"):
         rollback(store, "crypto", 1, by="admin")
+
+
+def test_an_unreadable_serving_adapter_leaves_the_base_serving(
+    store: Store, real_scorer: Scorer
+) -> None:
+    """A damaged (or future-format) adapter in the database never breaks scoring: the base
+    serves that site, and a retrain puts a readable version in its place."""
+    from civility.store._models import SiteAdapterRow
+
+    record_examples(store, "crypto", crypto_site(300))
+    assert retrain(store, real_scorer, "crypto").serving
+    with store.session() as session:
+        session.execute(sa.update(SiteAdapterRow).values(data=b"not a zip"))
+    rollback(store, "crypto", 0, by="admin")  # (forgets this process's cached copy)
+    with store.session() as session:
+        session.execute(sa.update(SiteAdapterRow).values(serving=True, status="serving"))
+    assert site_scorer(store, real_scorer, "crypto") is real_scorer
+    info = retrain(store, real_scorer, "crypto")
+    assert info.serving
+    served = site_scorer(store, real_scorer, "crypto")
+    assert getattr(served, "adapter", None) == f"crypto/v{info.version}"

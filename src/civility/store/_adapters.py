@@ -568,9 +568,14 @@ def site_scorer(db: Store | HasStore, scorer: Scorer, site: str | None) -> Score
         data = session.scalar(select(SiteAdapterRow.data).where(SiteAdapterRow.id == row.id))
     if data is None:  # rolled over meanwhile: the next call sees the new one
         return scorer
-    adapted = AdaptedScorer(
-        scorer, SiteAdapter.from_bytes(data, scorer), site=site, version=row.version
-    )
+    try:
+        adapter = SiteAdapter.from_bytes(data, scorer)
+    except ModelError as exc:  # unreadable, or of a format this release cannot read
+        log.warning(
+            "Site %s: adapter v%s cannot serve (%s); the base serves.", site, row.version, exc
+        )
+        return scorer
+    adapted = AdaptedScorer(scorer, adapter, site=site, version=row.version)
     with _cache_lock:
         _cache[key] = (row.id, id(scorer), adapted)
     return adapted
