@@ -270,3 +270,33 @@ def test_after_a_model_upgrade_adapt_all_retrains_against_the_new_base(
     listed = run_cli("adapters", "--site", "crypto", "--db", db).stdout.splitlines()
     assert [line.split("\t")[1:3] for line in listed] == [["v2", "serving"], ["v1", "stale"]]
     store.close()
+
+
+def test_the_operators_adapt_settings_reach_the_guards(tmp_path: Path) -> None:
+    """civility.toml's / CIVILITY_ADAPT_* guards are the ones `civility adapt` fits with: a
+    minimum of labels above what the site has fits nothing; a share cap four moderators cannot
+    meet (20% each: four sources can hold at most 80%) refuses to adapt; a bad value is one
+    line. (Without them the same labels serve an adapter: test_import_adapt_list_and_roll_back.)"""
+    db = f"sqlite:///{tmp_path / 'c.db'}"
+    rows = _rows(300)
+    assert (
+        run_cli(
+            "feedback", "import", str(_csv(tmp_path / "d.csv", rows)), "--site", "s", "--db", db
+        ).returncode
+        == 0
+    )
+    done = run_cli("adapt", "--site", "s", "--db", db, env={"CIVILITY_ADAPT_MIN_LABELS": "1000"})
+    assert done.returncode == 0, done.stderr
+    assert "inactive (too few labels: 1000 in all" in done.stdout, done.stdout
+    assert "Serving: the base model (no adapter)" in done.stdout
+
+    capped = run_cli(
+        "adapt", "--site", "s", "--db", db, env={"CIVILITY_ADAPT_MAX_SOURCE_SHARE": "0.2"}
+    )
+    assert capped.returncode == 0, capped.stderr
+    assert "no source may hold more than 20%" in capped.stdout, capped.stdout
+    assert "Serving: the base model (no adapter)" in capped.stdout
+
+    bad = run_cli("adapt", "--site", "s", "--db", db, env={"CIVILITY_ADAPT_FLOOR_MARGIN": "lots"})
+    assert bad.returncode == 2
+    assert bad.stderr.strip() == "Error: Setting 'adapt_floor_margin' must be a number. Got 'lots'."

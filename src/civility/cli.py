@@ -556,17 +556,20 @@ def adapt(
         )
         return
     from civility.scorer import Scorer
+    from civility.settings import Settings
+    from civility.store import adapt_settings
 
     store = _open_store(db)
     scorer = Scorer(model).load()
+    guards = adapt_settings(Settings.from_sources())
     if site is not None:
-        info = retrain(store, scorer, site, by="cli")
+        info = retrain(store, scorer, site, by="cli", settings=guards)
         _print_adapter(info, _serving(store, site))
         return
-    done = {info.site: info for info in refresh_adapters(store, scorer)}
+    done = {info.site: info for info in refresh_adapters(store, scorer, settings=guards)}
     for name in [s.name for s in sites(store)]:
         if name not in done and site_examples(store, name):
-            done[name] = retrain(store, scorer, name, by="cli")
+            done[name] = retrain(store, scorer, name, by="cli", settings=guards)
     if not done:
         console.print(
             "No site has labelled examples yet.", markup=False, highlight=False, soft_wrap=True

@@ -49,6 +49,26 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("require_key", True, "Require an API key on the Perspective-compatible API."),
     Setting("secret_key", "", "Secret that signs session cookies; generated at start when empty."),
+    Setting(
+        "adapt_min_labels",
+        50,
+        "Labels of an attribute a site needs before its adapter for it is fitted at all.",
+    ),
+    Setting(
+        "adapt_max_source_share",
+        0.5,
+        "Largest share of a site's labels one moderator or API key may hold in its adapter.",
+    ),
+    Setting(
+        "adapt_floor_margin",
+        0.05,
+        "Most an adapter may lower THREAT and SEVERE_TOXICITY (or any score of a severe text).",
+    ),
+    Setting(
+        "adapt_retrain_every",
+        50,
+        "New labels of a site that trigger a retraining of its adapter in the background.",
+    ),
 )
 
 ENV_PREFIX = "CIVILITY_"
@@ -72,6 +92,10 @@ class Settings:
     log_comment_text: bool = False
     require_key: bool = True
     secret_key: str = ""
+    adapt_min_labels: int = 50
+    adapt_max_source_share: float = 0.5
+    adapt_floor_margin: float = 0.05
+    adapt_retrain_every: int = 50
 
     @classmethod
     def from_sources(
@@ -155,4 +179,9 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
             return int(text)
         except ValueError:
             raise InvalidInput(f"Setting '{name}' must be an integer. Got {value!r}.") from None
+    if kind is float:
+        try:
+            return float(text)
+        except ValueError:
+            raise InvalidInput(f"Setting '{name}' must be a number. Got {value!r}.") from None
     return text

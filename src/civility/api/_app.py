@@ -38,7 +38,7 @@ from civility.errors import CivilityError
 from civility.policy import Policy
 from civility.scorer import Scorer
 from civility.settings import Settings
-from civility.store import ApiStorage, SqlStorage, refresh_adapters
+from civility.store import ApiStorage, SqlStorage, adapt_settings, refresh_adapters
 
 log = logging.getLogger("civility.api")
 
@@ -95,10 +95,15 @@ async def _purge_old_comments(app: Starlette) -> AsyncIterator[None]:
             await asyncio.sleep(PURGE_EVERY_SECONDS)
 
     async def refresh() -> None:
-        if service.store is None:
+        store = service.store
+        if store is None:
             return
         try:
-            done = await run_in_threadpool(refresh_adapters, service.store, service.scorer)
+            done = await run_in_threadpool(
+                lambda: refresh_adapters(
+                    store, service.scorer, settings=adapt_settings(service.settings)
+                )
+            )
         except CivilityError as exc:
             log.warning("Site adapters were not refreshed: %s", exc)
             return

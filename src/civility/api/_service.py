@@ -117,7 +117,7 @@ class Service:
         self.store = store
         # Suggestions teach a site's adapter: retrained off the request path once enough
         # arrive (store.maybe_retrain), as the moderator UI does after decisions.
-        self.retrainer = Retrainer(store, lambda: scorer) if store is not None else None
+        self.retrainer = Retrainer(store, lambda: scorer, settings) if store is not None else None
         self.calibrations = Calibrations(storage)
         self._key_sites: dict[str, tuple[float, str | None]] = {}
         self._key_sites_lock = threading.Lock()

@@ -14,6 +14,7 @@ Every function takes a :class:`Store` or the HTTP server's ``SqlStorage`` (its e
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import threading
@@ -34,6 +35,7 @@ from civility.adapt import AdaptSettings, Example, SiteAdapter, base_identity, f
 from civility.adapted import AdaptedScorer
 from civility.errors import InvalidInput, ModelError, NotFound
 from civility.scorer import Scorer
+from civility.settings import Settings
 from civility.store._models import Site as SiteRow
 from civility.store._models import SiteAdapterRow, SiteExample, utcnow
 from civility.store._store import Store, StoreError, audit
@@ -378,8 +380,24 @@ def _base_of(row: SiteAdapterRow) -> dict[str, str]:
     return {"version": row.base_version, "sha256": row.base_sha256}
 
 
+def adapt_settings(settings: Settings) -> AdaptSettings:
+    """The adapter guards an operator configured (``adapt_*`` in civility.toml or
+    ``CIVILITY_ADAPT_*``), on top of civility.adapt's defaults."""
+    return dataclasses.replace(
+        AdaptSettings(),
+        min_labels=settings.adapt_min_labels,
+        max_source_share=settings.adapt_max_source_share,
+        floor_margin=settings.adapt_floor_margin,
+    )
+
+
 def maybe_retrain(
-    db: Store | HasStore, scorer: Scorer, site: str, *, every: int = 50
+    db: Store | HasStore,
+    scorer: Scorer,
+    site: str,
+    *,
+    every: int = 50,
+    settings: AdaptSettings | None = None,
 ) -> AdapterInfo | None:
     """Retrain ``site``'s adapter when ``every`` examples arrived (or were re-labelled) since
     its last fit, or when its serving adapter belongs to another base; else ``None``. A retrain
@@ -416,12 +434,14 @@ def maybe_retrain(
     if not lock.acquire(blocking=False):  # a retrain of this site is running: it will do
         return None
     try:
-        return _retrain(store, scorer, site, by="auto", settings=AdaptSettings())
+        return _retrain(store, scorer, site, by="auto", settings=settings or AdaptSettings())
     finally:
         lock.release()
 
 
-def refresh_adapters(db: Store | HasStore, scorer: Scorer) -> list[AdapterInfo]:
+def refresh_adapters(
+    db: Store | HasStore, scorer: Scorer, *, settings: AdaptSettings | None = None
+) -> list[AdapterInfo]:
     """Retrain, against ``scorer``'s base, every site whose serving adapter belongs to another
     base, or that has adapters but none of this base and none serving; meanwhile (and when the
     retrained one does not beat the base) ``site_scorer`` serves the base."""
@@ -448,7 +468,7 @@ def refresh_adapters(db: Store | HasStore, scorer: Scorer) -> list[AdapterInfo]:
                 stale.append(name)
         elif not any(b == base for _, b in versions):
             stale.append(name)
-    return [retrain(store, scorer, name, by="refresh") for name in stale]
+    return [retrain(store, scorer, name, by="refresh", settings=settings) for name in stale]
 
 
 def rollback(db: Store | HasStore, site: str, version: int, *, by: str) -> AdapterInfo:
@@ -591,11 +611,20 @@ class Retrainer:
     thread runs ``store.maybe_retrain`` for that site, one at a time per site (a request while
     one runs makes it check once more when done). ``now(site)`` retrains in the caller's
     thread, after any run of that site. The last background failure per site is kept for the
-    admin page (one line), and logged."""
+    admin page (one line), and logged. ``settings`` (the operator's ``adapt_*``) set the
+    guards and how many new labels trigger a retraining."""
 
-    def __init__(self, db: Store | HasStore, scorer: Callable[[], Scorer]) -> None:
+    def __init__(
+        self,
+        db: Store | HasStore,
+        scorer: Callable[[], Scorer],
+        settings: Settings | None = None,
+    ) -> None:
         self.store = _store(db)
         self.scorer = scorer
+        settings = settings or Settings()
+        self.every = settings.adapt_retrain_every
+        self.adapt = adapt_settings(settings)
         self._lock = threading.Lock()
         self._site_locks: dict[str, threading.Lock] = {}
         self._running: set[str] = set()
@@ -629,7 +658,9 @@ class Retrainer:
                 self._again.discard(site)
             try:
                 with self._site(site):
-                    info = maybe_retrain(self.store, self.scorer(), site)
+                    info = maybe_retrain(
+                        self.store, self.scorer(), site, every=self.every, settings=self.adapt
+                    )
             except Exception as exc:  # a thread of its own: nobody else would see it
                 self.errors[site] = f"Background retraining failed: {_one_line(exc)}"
                 log.exception("retraining the adapter of site %s failed", site)
@@ -644,6 +675,6 @@ class Retrainer:
 
     def now(self, site: str, *, by: str) -> AdapterInfo:
         with self._site(site):
-            info = retrain(self.store, self.scorer(), site, by=by)
+            info = retrain(self.store, self.scorer(), site, by=by, settings=self.adapt)
         self.errors.pop(site, None)
         return info

@@ -108,7 +108,7 @@ class _UI:
         self.store = store
         self.templates = _environment()
         self.scorer = LazyScorer(settings, scorer)
-        self.retrainer = Retrainer(store, self.scorer)
+        self.retrainer = Retrainer(store, self.scorer, settings)
 
     # ------------------------------------------------------------------ plumbing
 
