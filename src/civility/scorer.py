@@ -16,7 +16,7 @@ from civility.language import SUPPORTED_LANGUAGES as SUPPORTED_LANGUAGES
 from civility.model import LinearModel, default_model_dir, load_model
 from civility.model.linear import SCALES
 from civility.model.spans import ARRAYS_FILE as SPAN_ARRAYS_FILE
-from civility.model.spans import GENERIC, SpanTagger, merge_tokens
+from civility.model.spans import GENERIC, SpanTagger, is_stopword_span, merge_tokens
 from civility.text import Normalized, WordNormalizer, normalize
 
 MAX_TEXT_BYTES = 20480
@@ -224,7 +224,7 @@ class Scorer:
                     if occluded is None:
                         occluded = self._occlusion(norm, probs[i], cols, scale)
                     keep = occluded[c]
-                groups = [tuple(g) for g in merge_tokens(norm, keep)]
+                groups = _content_groups(norm, keep)
                 for g in groups:
                     if (i, g) not in variant_of:
                         variant_of[(i, g)] = len(variants)
@@ -266,7 +266,7 @@ class Scorer:
         if not missing or not norm.tokens:
             return
         occluded = self._occlusion(norm, probs, missing, scale)
-        plans = {c: [tuple(g) for g in merge_tokens(norm, occluded[c])] for c in missing}
+        plans = {c: _content_groups(norm, occluded[c]) for c in missing}
         groups = sorted({g for gs in plans.values() for g in gs})
         if not groups:
             return
@@ -313,13 +313,27 @@ class Scorer:
         that score highest on their own."""
         tokens = norm.tokens
         alone = self.probabilities([t.norm for t in tokens], scale=scale)
-        strength = alone[:, cols].max(axis=1)
-        candidates = sorted(np.argsort(-strength)[:_SPAN_CANDIDATES].tolist())
+        strength = np.where(
+            [is_stopword_span(t.norm) for t in tokens], -np.inf, alone[:, cols].max(axis=1)
+        )
+        candidates = sorted(
+            j for j in np.argsort(-strength)[:_SPAN_CANDIDATES].tolist() if strength[j] > -np.inf
+        )
         variants = [" ".join(t.norm for k, t in enumerate(tokens) if k != j) for j in candidates]
         falls = _logit(probs[None, :]) - _logit(self.probabilities(variants, scale=scale))
         return {
             c: [j for n, j in enumerate(candidates) if falls[n, c] >= _SPAN_MIN_LOGIT] for c in cols
         }
+
+
+def _content_groups(norm: Normalized, keep: Sequence[int]) -> list[tuple[int, ...]]:
+    """``keep`` merged into groups of adjacent tokens, less the groups of stopwords alone
+    ("you and your", "the"): they may move a score, but they explain nothing to a reader."""
+    return [
+        tuple(g)
+        for g in merge_tokens(norm, keep)
+        if not is_stopword_span(norm.original[norm.tokens[g[0]].begin : norm.tokens[g[-1]].end])
+    ]
 
 
 def _logit(p: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:

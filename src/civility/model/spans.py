@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
+from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from civility.errors import ModelError
 from civility.text import OBFUSCATION_TARGETS, Normalized, normalize
@@ -395,3 +396,19 @@ def merge_tokens(norm: Normalized, keep: Sequence[int]) -> list[list[int]]:
                 continue
         groups.append([j])
     return groups
+
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# scikit-learn's English list, less the content words it is known to hold ("fire", "thin",
+# "back" as in "watch your back"): a span on one of those may explain a score.
+STOP_WORDS = ENGLISH_STOP_WORDS - frozenset(
+    "amount back bill bottom call con cry describe detail empty fill find fire found front full give "
+    "interest made mill move name part put serious show side sincere system take thick thin top whole".split()
+)
+
+
+def is_stopword_span(span_text: str) -> bool:
+    """True when the span holds nothing but stopwords (``STOP_WORDS``), single letters, digits
+    or punctuation: what explains no score to a reader."""
+    words = [w.lower() for w in _WORD.findall(span_text) if len(w) > 1 and not w.isdigit()]
+    return all(w in STOP_WORDS for w in words)

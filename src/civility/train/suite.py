@@ -22,10 +22,11 @@ from pathlib import Path
 from typing import Any, Literal, Protocol
 
 import numpy as np
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 
 from civility.attributes import NAMES
 from civility.errors import InvalidInput
+from civility.model.spans import STOP_WORDS as STOP_WORDS
+from civility.model.spans import is_stopword_span
 from civility.moderate import POLICY_SCALE
 from civility.policy import Policy
 from civility.scorer import Scores
@@ -211,19 +212,6 @@ def evaluate_suite(
 
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-# scikit-learn's English list, less the content words it is known to hold ("fire", "thin",
-# "back" as in "watch your back"): a span on one of those may explain a score.
-STOP_WORDS = ENGLISH_STOP_WORDS - frozenset(
-    "amount back bill bottom call con cry describe detail empty fill find fire found front full give "
-    "interest made mill move name part put serious show side sincere system take thick thin top whole".split()
-)
-
-
-def is_stopword_span(span_text: str) -> bool:
-    """True when the span holds nothing but stopwords (``STOP_WORDS``), single letters, digits
-    or punctuation: what explains no score."""
-    words = [w.lower() for w in _WORD.findall(span_text) if len(w) > 1 and not w.isdigit()]
-    return all(w in STOP_WORDS for w in words)
 
 
 def span_faithfulness(scorer: SuiteScorer, texts: Sequence[str]) -> dict[str, Any]:
