@@ -38,7 +38,7 @@ convabuse (0.937 / 0.924), gab (0.836 / 0.829), olid (0.797 / 0.785); behind on 
 Worst single adapted - base in random order -0.015 (civil_comments_spans, seed 3, 400).
 Review to teach with ``--fair-share 0.25`` (a quarter of each batch uniform, the activation
 check on those): 0.737 / 0.750 / 0.754 / 0.766 at 100 / 200 / 250 / 400, worst -0.041
-(convabuse2021, seed 1, 100: a check on ~60 fair decisions with ~9 toxic ones), With the default ``--fair-share 0``
+(convabuse2021, seed 1, 100: a check on ~60 fair decisions with ~9 toxic ones). With the default ``--fair-share 0``
 (five seeds, a run of its own): 0.736 / 0.742 / 0.742 / 0.749, worst -0.008 (edos2023_sexism,
 seed 0, 200): every priority pick is ``fair=False``, so the check has only the first 50
 uniform decisions and the adapter is seldom activated. Main before this change, checking on
