@@ -259,9 +259,22 @@ MODERATORS = ("moderator-a", "moderator-b", "moderator-c", "moderator-d")
 
 
 def replay(
-    site: Site, seed: int, order: str, steps: Sequence[int], settings: Any, plain: bool
+    site: Site,
+    seed: int,
+    order: str,
+    steps: Sequence[int],
+    settings: Any,
+    plain: bool,
+    *,
+    unlabelled: bool = True,
+    fair_share: float = 0.25,
 ) -> dict[str, Any]:
-    """Decisions in ``order`` (``random`` or ``teach``); the figures after each step."""
+    """Decisions in ``order`` (``random`` or ``teach``); the figures after each step.
+
+    ``unlabelled``: the adapter also sees the site's pool texts without their labels (a live
+    site has all its comments; the held-out ones are never given). ``fair_share``: in teach
+    order, that share of each review batch is chosen uniformly among the undecided comments
+    (a fair sample: the activation check is made on those), the rest by priority."""
     from civility import adapt
 
     rng = np.random.default_rng(seed)
@@ -269,6 +282,12 @@ def replay(
     sources = [MODERATORS[i] for i in rng.integers(0, len(MODERATORS), n_pool)]
     ids = list(site.pool["id"])
     texts = list(site.pool["text"])
+    pool_texts = texts if unlabelled else None
+    picked: set[int] = set()  # chosen by priority, not a fair sample
+
+    def example(i: int) -> Any:
+        return adapt.Example(ids[i], texts[i], int(site.pool_y[i]), sources[i], i not in picked)
+
     order_rows: list[int] = (
         list(rng.permutation(n_pool))
         if order == "random"
@@ -288,21 +307,28 @@ def replay(
             # Re-fit between reviews in chunks of half of what is decided (at least 50).
             chunk = min(step - len(order_rows), max(50, len(order_rows) // 2))
             if len(order_rows) not in steps:
-                current = [
-                    adapt.Example(ids[i], texts[i], int(site.pool_y[i]), sources[i])
-                    for i in order_rows
-                ]
+                current = [example(i) for i in order_rows]
                 adapter = adapt.fit_adapter(
-                    site.scorer, {"TOXICITY": current}, settings, base=site.pool_base, texts=texts
+                    site.scorer,
+                    {"TOXICITY": current},
+                    settings,
+                    base=site.pool_base,
+                    texts=texts,
+                    unlabelled=pool_texts,
                 )
-            order_rows += _teach(site, adapter, order_rows, chunk, rng)
+            fair, prioritised = _teach(site, adapter, order_rows, chunk, rng, fair_share)
+            picked.update(prioritised)
+            order_rows += fair + prioritised
         chosen = order_rows[:step]
-        examples = [
-            adapt.Example(ids[i], texts[i], int(site.pool_y[i]), sources[i]) for i in chosen
-        ]
+        examples = [example(i) for i in chosen]
         started, cpu = time.perf_counter(), time.process_time()
         adapter = adapt.fit_adapter(
-            site.scorer, {"TOXICITY": examples}, settings, base=site.pool_base, texts=texts
+            site.scorer,
+            {"TOXICITY": examples},
+            settings,
+            base=site.pool_base,
+            texts=texts,
+            unlabelled=pool_texts,
         )
         out["retrain_s"].append(time.perf_counter() - started)
         out["retrain_cpu_s"].append(time.process_time() - cpu)
@@ -330,17 +356,26 @@ def replay(
 
 
 def _teach(
-    site: Site, adapter: Any, taken: list[int], k: int, rng: np.random.Generator
-) -> list[int]:
-    """The next ``k`` comments to review: the highest :func:`civility.adapt.review_priority`
-    (the current adapter's uncertainty and its disagreement with the base; the base's own
-    uncertainty before any adapter), among those not yet decided."""
+    site: Site,
+    adapter: Any,
+    taken: list[int],
+    k: int,
+    rng: np.random.Generator,
+    fair_share: float,
+) -> tuple[list[int], list[int]]:
+    """The next ``k`` comments to review, among those not yet decided: ``fair_share`` of them
+    chosen uniformly (returned first), the rest with the highest
+    :func:`civility.adapt.review_priority` (the current adapter's uncertainty and its
+    disagreement with the base; the base's own uncertainty before any adapter)."""
     from civility.adapt import _subset, review_priority
 
     left = np.setdiff1d(np.arange(len(site.pool)), np.array(taken, dtype=np.int64))
+    n_fair = min(len(left), round(k * fair_share))
+    fair = rng.choice(left, n_fair, replace=False) if n_fair else np.zeros(0, dtype=np.int64)
+    left = np.setdiff1d(left, fair)
     priority = review_priority(adapter, _subset(site.pool_base, left), "TOXICITY")
-    pick = left[np.argsort(-priority, kind="stable")[:k]]
-    return [int(i) for i in pick]
+    pick = left[np.argsort(-priority, kind="stable")[: k - n_fair]]
+    return [int(i) for i in fair], [int(i) for i in pick]
 
 
 def scoring_speed(site: Site, settings: Any, repeats: int = 3) -> str:
@@ -355,7 +390,9 @@ def scoring_speed(site: Site, settings: Any, repeats: int = 3) -> str:
             zip(site.pool["id"][:n], site.pool["text"][:n], site.pool_y[:n], strict=True)
         )
     ]
-    adapter = adapt.fit_adapter(site.scorer, {"TOXICITY": examples}, settings)
+    adapter = adapt.fit_adapter(
+        site.scorer, {"TOXICITY": examples}, settings, unlabelled=list(site.pool["text"])
+    )
     adapter.adapters["TOXICITY"].active = True  # timed whether or not it earned activation
     texts = list(site.held["text"])
     best_base = best_adapted = float("inf")
@@ -412,6 +449,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--bases-only", action="store_true", help="train and cache the bases, nothing else"
     )
+    parser.add_argument(
+        "--no-unlabelled",
+        action="store_true",
+        help="do not give the adapter the site's pool texts without their labels",
+    )
+    parser.add_argument(
+        "--fair-share",
+        type=float,
+        default=0.25,
+        help="teach order: the share of each review batch chosen uniformly (the fair sample)",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write every figure here")
     parser.add_argument(
         "--set",
@@ -454,7 +502,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         per: dict[str, Any] = {"base": site.base_auc}
         for order in orders:
             runs = [
-                replay(site, seed, order, step_of[order], settings, plain=order == "random")
+                replay(
+                    site,
+                    seed,
+                    order,
+                    step_of[order],
+                    settings,
+                    plain=order == "random",
+                    unlabelled=not args.no_unlabelled,
+                    fair_share=args.fair_share,
+                )
                 for seed in range(seeds)
             ]
             per[order] = runs

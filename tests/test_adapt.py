@@ -172,8 +172,9 @@ HATEFUL = (
 )
 
 
+@pytest.mark.parametrize("unlabelled", [False, True])
 def test_two_hundred_approvals_of_slurs_from_one_account_do_not_make_slurs_pass(
-    scorer: Scorer,
+    scorer: Scorer, unlabelled: bool
 ) -> None:
     honest = _site_examples(400, seed=11)
     poison = [
@@ -195,8 +196,13 @@ def test_two_hundred_approvals_of_slurs_from_one_account_do_not_make_slurs_pass(
         )
         for i in range(100)
     ]
+    # With the site's unlabelled texts (the slurs among them) and LSA inputs learnt from them,
+    # the guards hold too.
     adapter = fit_adapter(
-        scorer, {"TOXICITY": honest + poison, "SEVERE_TOXICITY": honest_severe + poison}
+        scorer,
+        {"TOXICITY": honest + poison, "SEVERE_TOXICITY": honest_severe + poison},
+        AdaptSettings(site_lsa=20) if unlabelled else None,
+        unlabelled=[*(e.text for e in honest + poison), *HATEFUL] if unlabelled else None,
     )
     assert adapter.adapters["TOXICITY"].active
     policy = Policy.default()
@@ -379,3 +385,58 @@ def test_a_word_only_one_source_labelled_gets_no_weight(scorer: Scorer) -> None:
     assert abs(weight(alone)) < 1e-3
     shared = fit_adapter(scorer, {"TOXICITY": _one_word_site(300, 5, ("ann", "bob"))})
     assert weight(shared) > 0.1
+
+
+def test_unlabelled_site_texts_give_the_vocabulary_and_lsa_folds_into_the_words(
+    scorer: Scorer,
+) -> None:
+    examples = _site_examples(300, seed=11)
+    unlabelled = [
+        f"the harbour bridge {w} tonight #{i}" for i, w in enumerate(("opens", "shuts") * 30)
+    ]
+    settings = AdaptSettings(site_lsa=8)
+    fitted = fit_adapter(scorer, {"TOXICITY": examples}, settings, unlabelled=unlabelled)
+    report = fitted.summary()["TOXICITY"]
+    assert report["active"], report
+    words = fitted.adapters["TOXICITY"].site_blocks[0]
+    assert "harbour" in words.vocabulary  # only in the unlabelled texts
+    without = fit_adapter(scorer, {"TOXICITY": examples}, settings)
+    assert "harbour" not in without.adapters["TOXICITY"].site_blocks[0].vocabulary
+    # A word no labelled text contains gets no weight of its own (nor through the LSA inputs).
+    assert fitted.adapters["TOXICITY"].w_site[words.vocabulary["harbour"]] == 0.0
+    # The LSA inputs, folded into the words' weights, score as the fitted design does.
+    base = adapt.base_outputs(scorer, [e.text for e in examples])
+    rows = np.arange(len(examples))
+    sources = np.array([MODERATORS.index(e.source) for e in examples])
+    norm = [scorer.normalize_text(t) for t in unlabelled]
+    design = adapt._build_design(base, rows, settings, sources, norm)
+    assert design.lsa is not None and design.x.shape[1] > len(design.penalty) - 1 - 8
+    column = scorer.attributes.index("TOXICITY")
+    y = np.array([e.label for e in examples])
+    params = adapt._fit_rows(
+        design, base.logits[:, column], y, np.ones(len(y)), None, 1.0, settings
+    )
+    folded = adapt._adapter_from(design, params, "TOXICITY", column)
+    direct = base.logits[:, column] + design.x @ params[:-1] + params[-1]
+    assert np.allclose(folded.logit(base), direct, atol=1e-9)
+    loaded = SiteAdapter.from_bytes(fitted.to_bytes(), scorer)
+    assert np.array_equal(
+        loaded.score(scorer, unlabelled[:5]), fitted.score(scorer, unlabelled[:5])
+    )
+
+
+def test_the_activation_check_uses_the_fairly_sampled_decisions(scorer: Scorer) -> None:
+    rng = random.Random(5)
+    examples = _site_examples(400, seed=12)
+    # The comments picked for review teach the site's rule; the fair sample says it is noise.
+    mixed = [
+        dataclasses.replace(e, fair=False)
+        if i % 4
+        else dataclasses.replace(e, label=int(rng.random() < 0.4))
+        for i, e in enumerate(examples)
+    ]
+    report = fit_adapter(scorer, {"TOXICITY": mixed}).summary()["TOXICITY"]
+    assert report["fair_held_out"] == 100
+    assert not report["active"], report
+    all_fair = [dataclasses.replace(e, fair=True) for e in mixed]
+    assert "fair_held_out" not in fit_adapter(scorer, {"TOXICITY": all_fair}).summary()["TOXICITY"]

@@ -8,11 +8,15 @@ attribute is a fixed offset, and the adapter learns a correction from
   "toxic" may lean on insults, or on identity attacks, more than the base's does),
 * the base model's own n-gram features (reused from the base's scoring pass: they cost
   nothing more to score), and
-* the site's own word n-grams (``site_ngrams``; vocabulary and IDF from the site's examples):
+* the site's own word n-grams (``site_ngrams``; vocabulary and IDF from the site's texts: the
+  examples', and the site's unlabelled comments when ``fit_adapter`` gets them, ``unlabelled``):
   they see the identity words that the base's n-gram view replaces with one placeholder, and
   the site's own vocabulary. Scoring takes their weighted sum without building their matrix.
   Character n-grams of the site's texts are available too (``site_chars``, off by default:
-  0.002-0.003 AUC better on the replayed sites, a fifth of the scoring speed).
+  0.002-0.003 AUC better on the replayed sites, a fifth of the scoring speed), and dense LSA
+  components of the site words learnt from the site's texts without labels (``site_lsa``, off
+  by default: on the replayed sites +0.002 at 100-200 decisions, -0.001 at 400-1,600, and a
+  worse worst site; they fold into the words' weights, so scoring costs nothing more).
 
 The base log-odds inputs are centred on the examples' mean (so that they cannot act as a free
 intercept). Every correction weight and the intercept are L2-penalised toward zero, i.e. toward
@@ -33,7 +37,10 @@ Guards:
   attribute's adapter is *activated* only when those out-of-fold scores beat the base's on the
   same examples in at least ``confidence`` of paired bootstrap resamples (more with fewer
   labels: 0.95 at 100, 0.8 from ``confidence_labels`` = 400 on); otherwise its score is the
-  base's, unchanged. The penalty factor is chosen on the same folds (one of three), a small
+  base's, unchanged. Examples a moderator was shown *because* of their review priority
+  (``Example.fair`` false: the "review to teach" view's picks) are fitted on but left out of
+  that check, which is made on the fairly sampled ones (the view mixes in comments chosen
+  uniformly for that). The penalty factor is chosen on the same folds (one of three), a small
   optimism the bootstrap margin covers;
 * **no single source dominates**: examples carry a ``source`` (a moderator, an API key); the
   examples of a source that would hold more than ``max_source_share`` of the weight are
@@ -122,6 +129,10 @@ class Example:
     text: str
     label: int
     source: str = ""
+    # False when the comment was put before the moderator *because* it would teach the adapter
+    # (the "review to teach" view's priority picks): such examples are fitted on but are not a
+    # fair sample of the site, so the activation check leaves them out when fair ones exist.
+    fair: bool = True
 
 
 @dataclass(frozen=True)
@@ -156,6 +167,16 @@ class AdaptSettings:
     site_ngrams: bool = True
     site_chars: bool = False
     base_ngrams: bool = True
+    # Dense semi-supervised inputs: this many LSA components (a truncated SVD of the site
+    # words' TF-IDF) learnt from the site's texts, labelled or not (``fit_adapter``'s
+    # ``unlabelled``), standardised, penalised by 1 / c_site_lsa. They are a linear map of
+    # the site words, so the fitted adapter folds them into the words' weights: scoring costs
+    # nothing more. Components' loadings on columns of one source only are zeroed first.
+    site_lsa: int = 0
+    c_site_lsa: float = 0.3
+    # At most this many unlabelled texts (a fixed choice by hash) for the site n-grams'
+    # vocabulary/IDF and the LSA components.
+    max_unlabelled: int = 5000
     # Every penalty above is multiplied by each of these in turn; the factor whose
     # cross-fitted (out-of-fold) AUC is best is the one fitted on all examples (from
     # ``prior_labels`` labels on; below, the factor is 1).
@@ -577,6 +598,9 @@ class _Design:
     base_columns: IntArray
     site_blocks: list[FeatureBlock]
     n_logits: int
+    # LSA inputs (the last columns): components over the first site block's columns (lone
+    # columns zeroed), and the mean and spread their projections are standardised by.
+    lsa: tuple[FloatArray, FloatArray, FloatArray] | None = None
 
 
 def _site_blocks(texts: Sequence[str], settings: AdaptSettings) -> list[FeatureBlock]:
@@ -610,7 +634,11 @@ def _source_support(x: sp.csr_matrix, sources: IntArray) -> IntArray:
 
 
 def _build_design(
-    base: BaseOutputs, rows: IntArray, settings: AdaptSettings, sources: IntArray | None = None
+    base: BaseOutputs,
+    rows: IntArray,
+    settings: AdaptSettings,
+    sources: IntArray | None = None,
+    site_texts: Sequence[str] = (),
 ) -> _Design:
     n_logits = base.logits.shape[1]
     center = _clip_logits(base.logits[rows]).mean(axis=0)
@@ -626,23 +654,64 @@ def _build_design(
         penalties.append(np.full(len(base_columns), 1.0 / settings.c_base_ngrams))
     else:
         base_columns = np.zeros(0, dtype=np.int64)
+    labelled = [base.normalized[i] for i in rows]
+    # The site's texts, labelled or not: the vocabulary, the IDF and the LSA components are
+    # learnt from them (no labels).
+    corpus = list(dict.fromkeys(chain(labelled, site_texts)))
     blocks = (
-        _site_blocks([strip_artefacts(base.normalized[i]) for i in rows], settings)
+        _site_blocks([strip_artefacts(t) for t in corpus], settings)
         if settings.site_ngrams or settings.site_chars
         else []
     )
+    site_x: sp.csr_matrix | None = None
     if blocks:
-        parts.append(_SiteFeatures(blocks).transform([base.normalized[i] for i in rows]))
+        site_x = _SiteFeatures(blocks).transform(labelled)
+        parts.append(site_x)
         for b in blocks:
             c = settings.c_site_ngrams if b.name == "site_words" else settings.c_site_chars
             penalties.append(np.full(b.size, 1.0 / c))
     x = sp.csr_matrix(sp.hstack(parts, format="csr"), dtype=np.float64)
     penalty = np.concatenate(penalties)
+    lone = np.zeros(x.shape[1], dtype=bool)
     if sources is not None and settings.min_term_sources > 1:
         lone = _source_support(x, sources) < settings.min_term_sources
         lone[:n_logits] = False  # the base's log-odds are every example's, not a term
         penalty[lone] *= settings.single_source_penalty
-    return _Design(x, penalty, center, base_columns, blocks, n_logits)
+    lsa = None
+    if site_x is not None and blocks[0].name == "site_words" and settings.site_lsa > 0:
+        start = x.shape[1] - site_x.shape[1]
+        lsa = _lsa(blocks[0], corpus, lone[start : start + blocks[0].size], settings)
+    if lsa is not None and site_x is not None:
+        components, mean, spread = lsa
+        words = sp.csr_matrix(site_x[:, : blocks[0].size])
+        dense = (np.asarray(words @ components.T) - mean) / spread
+        x = sp.csr_matrix(sp.hstack([x, sp.csr_matrix(dense)], format="csr"))
+        penalty = np.concatenate([penalty, np.full(len(mean), 1.0 / settings.c_site_lsa)])
+    return _Design(x, penalty, center, base_columns, blocks, n_logits, lsa)
+
+
+def _lsa(
+    block: FeatureBlock, corpus: Sequence[str], lone: Any, settings: AdaptSettings
+) -> tuple[FloatArray, FloatArray, FloatArray] | None:
+    """LSA components of the site words' TF-IDF over the site's texts (a truncated SVD, no
+    labels), their loadings on ``lone`` columns zeroed; with the projections' mean and spread
+    over those texts. ``None`` when the texts are too few for it."""
+    from sklearn.utils.extmath import randomized_svd
+
+    k = min(settings.site_lsa, len(corpus) // 4, block.size - 1)
+    if k < 2:
+        return None
+    u = _SiteFeatures([block]).transform(list(corpus))
+    _, _, vt = randomized_svd(u, k, n_iter=4, random_state=settings.seed)
+    components = np.array(vt, dtype=np.float64)
+    components[:, np.asarray(lone, dtype=bool)] = 0.0
+    projected = np.asarray(u @ components.T)
+    mean = projected.mean(axis=0)
+    spread = projected.std(axis=0)
+    keep = spread > 1e-9
+    if keep.sum() < 2:
+        return None
+    return components[keep], mean[keep], spread[keep]
 
 
 def _balanced(y: IntArray, weights: FloatArray, balance: bool) -> FloatArray:
@@ -683,6 +752,15 @@ def _adapter_from(
     design: _Design, params: FloatArray, attribute: str, column: int
 ) -> AttributeAdapter:
     n_logits, n_base = design.n_logits, len(design.base_columns)
+    n_site = sum(b.size for b in design.site_blocks)
+    w_site = np.array(params[n_logits + n_base : n_logits + n_base + n_site], dtype=np.float64)
+    intercept = float(params[-1])
+    if design.lsa is not None:
+        # The LSA inputs are a linear map of the site words: fold their weights into them.
+        components, mean, spread = design.lsa
+        w_lsa = params[n_logits + n_base + n_site : -1] / spread
+        w_site[: components.shape[1]] += components.T @ w_lsa
+        intercept -= float(mean @ w_lsa)
     return AttributeAdapter(
         attribute=attribute,
         column=column,
@@ -691,8 +769,8 @@ def _adapter_from(
         base_columns=design.base_columns,
         w_base=params[n_logits : n_logits + n_base],
         site_blocks=design.site_blocks,
-        w_site=params[n_logits + n_base : -1],
-        intercept=float(params[-1]),
+        w_site=w_site,
+        intercept=intercept,
     )
 
 
@@ -891,11 +969,15 @@ def fit_adapter(
     *,
     base: BaseOutputs | None = None,
     texts: Sequence[str] | None = None,
+    unlabelled: Sequence[str] | None = None,
 ) -> SiteAdapter:
     """Fit a site's adapter: per attribute, from that attribute's examples.
 
     ``base`` (with ``texts`` its rows' raw texts, in the same order) lets a caller that
-    already scored the texts skip the base pass; the examples' texts are looked up in it."""
+    already scored the texts skip the base pass; the examples' texts are looked up in it.
+    ``unlabelled``: the site's comments, labelled or not (at most ``max_unlabelled`` are
+    used): the site n-grams' vocabulary and IDF and the LSA components are learnt from them
+    and the examples' texts (no labels are read from them)."""
     settings = settings or AdaptSettings()
     model = scorer.model
     columns = {a: i for i, a in enumerate(model.attributes)}
@@ -914,13 +996,16 @@ def fit_adapter(
         raise InvalidInput(
             f"fit_adapter: {missing} example text(s) are not among the base outputs' texts."
         )
+    site_texts = _unlabelled_normalized(scorer, base, row_of, unlabelled, settings)
     adapters: dict[str, AttributeAdapter] = {}
     # One BLAS thread: the solver's vectors are long but its work is sparse products, and
     # threads that wait on busy cores made a fit several times slower.
     with threadpool_limits(limits=1):
         for name, exs in examples.items():
             attrs.get(name)
-            adapter = _fit_checked(base, row_of, list(exs), columns[name], name, settings)
+            adapter = _fit_checked(
+                base, row_of, list(exs), columns[name], name, settings, site_texts
+            )
             if adapter is not None:
                 adapters[name] = adapter
     return SiteAdapter(
@@ -932,6 +1017,27 @@ def fit_adapter(
     )
 
 
+def _unlabelled_normalized(
+    scorer: Scorer,
+    base: BaseOutputs,
+    row_of: Mapping[str, int],
+    unlabelled: Sequence[str] | None,
+    settings: AdaptSettings,
+) -> list[str]:
+    """The site's unlabelled texts, normalised (from ``base`` where it has them), distinct, at
+    most ``max_unlabelled`` of them (a fixed choice: the smallest hashes)."""
+    if not unlabelled or settings.max_unlabelled <= 0:
+        return []
+    distinct = sorted(set(unlabelled))
+    if len(distinct) > settings.max_unlabelled:
+        distinct = sorted(
+            distinct, key=lambda t: hashlib.sha256(t.encode("utf-8", "replace")).digest()
+        )[: settings.max_unlabelled]
+    return [
+        base.normalized[row_of[t]] if t in row_of else scorer.normalize_text(t) for t in distinct
+    ]
+
+
 def _fit_checked(
     base: BaseOutputs,
     row_of: Mapping[str, int],
@@ -939,6 +1045,7 @@ def _fit_checked(
     column: int,
     name: str,
     settings: AdaptSettings,
+    site_texts: Sequence[str] = (),
 ) -> AttributeAdapter | None:
     """Fit one attribute on all its examples; activate it only when cross-fitted scores on the
     permanent folds beat the base's. ``None`` when there are too few labels to fit."""
@@ -962,7 +1069,7 @@ def _fit_checked(
     rows = np.array([row_of[e.text] for e in exs], dtype=np.int64)
     folds = np.array([fold_of(e.id, settings.folds) for e in exs], dtype=np.int64)
     _, source_ids = np.unique(np.asarray([e.source for e in exs], dtype=str), return_inverse=True)
-    design = _build_design(base, rows, settings, source_ids.astype(np.int64))
+    design = _build_design(base, rows, settings, source_ids.astype(np.int64), site_texts)
     offset = base.logits[rows, column]
     # Strongest (closest to the base) first. Below prior_labels the prior sets the penalty
     # alone: cross-fitted AUCs on so few labels would pick a factor at random.
@@ -992,12 +1099,19 @@ def _fit_checked(
         design, _fit_rows(design, offset, y, weights, None, scale, settings), name, column
     )
     base_logit = offset
+    # The check is on a fair sample of the site: when some examples were picked for review
+    # by their priority (Example.fair false), on the others only.
+    fair = np.array([e.fair for e in exs], dtype=bool)
+    held_out = int(known.sum())
+    if not fair.all():
+        known &= fair
+        report["fair_held_out"] = int(known.sum())
     yk, wk = y[known], weights[known]
     auc_base = _auc(yk, base_logit[known], wk) if known.any() else float("nan")
     auc_adapted = _auc(yk, oof[known], wk) if known.any() else float("nan")
     report.update(
         {
-            "held_out": int(known.sum()),
+            "held_out": held_out,
             "auc_base": round(auc_base, 4),
             "auc_adapted": round(auc_adapted, 4),
             "penalty_scale": scale,
@@ -1014,7 +1128,7 @@ def _fit_checked(
     report["confidence"] = round(confidence, 3)
     needed = max(
         settings.confidence,
-        1.0 - (1.0 - settings.confidence) * len(exs) / max(1, settings.confidence_labels),
+        1.0 - (1.0 - settings.confidence) * int(known.sum()) / max(1, settings.confidence_labels),
     )
     report["confidence_needed"] = round(needed, 3)
     adapter.active = confidence >= needed
