@@ -255,3 +255,42 @@ def test_an_unreadable_serving_adapter_leaves_the_base_serving(
     assert info.serving
     served = site_scorer(store, real_scorer, "crypto")
     assert getattr(served, "adapter", None) == f"crypto/v{info.version}"
+
+
+def test_the_sites_unlabelled_texts_are_its_comments_and_its_kept_api_texts(
+    store: Store, real_scorer: Scorer
+) -> None:
+    """What the adapter learns the site's vocabulary from (no labels): the site's stored
+    comments and the texts its API clients let the server keep; nobody else's."""
+    from civility.policy import Policy
+    from civility.store import import_thread, site_texts
+    from civility.thread import Article, Comment, Thread
+
+    comments = tuple(Comment(f"c{i}", f"u{i}", f"harbour comment number {i}") for i in range(3))
+    import_thread(
+        store,
+        Thread(Article("T", ()), comments),
+        site="crypto",
+        key="t",
+        scorer=real_scorer,
+        policy=Policy.default(),
+    )
+    api = SqlStorage(store)
+    api.save_comment("k", "crypto", "sent to analyze by a client", {"TOXICITY": 0.1})
+    api.save_comment("k", "elsewhere", "another site's text", {"TOXICITY": 0.1})
+    texts = site_texts(store, "crypto")
+    assert sorted(texts) == sorted([*(c.text for c in comments), "sent to analyze by a client"])
+    assert site_texts(store, "crypto", limit=2) == [
+        "harbour comment number 2",
+        "harbour comment number 1",
+    ]
+    assert site_texts(store, "nowhere") == []
+    # retrain gives them to the adapter: its site n-grams' vocabulary comes from them too.
+    record_examples(store, "crypto", crypto_site(300))
+    assert retrain(store, real_scorer, "crypto").serving
+    served = site_scorer(store, real_scorer, "crypto")
+    assert isinstance(served, AdaptedScorer)
+    (words,) = [
+        b for b in served.site_adapter.adapters["TOXICITY"].site_blocks if b.name == "site_words"
+    ]
+    assert "harbour" in words.vocabulary  # in no labelled text

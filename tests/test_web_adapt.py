@@ -37,6 +37,7 @@ from civility.store import (
     decide,
     import_thread,
     queue,
+    site_examples,
     site_scorer,
 )
 from civility.thread import Article, Comment, Thread
@@ -178,17 +179,29 @@ def test_adapters_is_for_admins_and_teach_for_moderators(small_site: tuple[Store
         assert priorities == sorted(priorities, reverse=True)
         assert "harbour · base model" in r.text
         assert "<mark" in r.text  # the stored spans are highlighted, as in the queue
+        # Its forms say the comment was picked by priority (no fair sample of the site).
+        assert r.text.count('name="picked" value="teach"') == 40
         # A decided comment leaves the view.
         first = re.search(r'data-id="(\d+)"', r.text)
         assert first is not None
         r = mo.post(
             f"/comments/{first.group(1)}/decide",
-            data={"csrf_token": token, "action": "approve", "next": "/teach"},
+            data={"csrf_token": token, "action": "approve", "next": "/teach", "picked": "teach"},
         )
         assert (r.status_code, r.headers["location"]) == (303, "/teach")
         r = mo.get(f"/teach?site={SITE}")
         assert len(re.findall(r"data-priority=", r.text)) == 39
         assert f'id="comment-{first.group(1)}"' not in r.text
+        # Its label is fitted on but kept out of the activation check; a queue decision's is not.
+        assert [e.fair for e in site_examples(store, SITE)["TOXICITY"]] == [False]
+        assert 'name="picked"' not in mo.get("/queue").text
+        second = re.search(r'data-id="(\d+)"', r.text)
+        assert second is not None
+        mo.post(
+            f"/comments/{second.group(1)}/decide",
+            data={"csrf_token": token, "action": "reject", "next": "/queue"},
+        )
+        assert sorted(e.fair for e in site_examples(store, SITE)["TOXICITY"]) == [False, True]
         for bad, message in (
             ("/teach?site=nowhere", "No site called &#39;nowhere&#39;."),
             (f"/teach?site={SITE}&attribute=NOPE", "NOPE"),
@@ -212,7 +225,7 @@ def test_adapters_is_for_admins_and_teach_for_moderators(small_site: tuple[Store
         assert error is not None and "7" in error.group(1) and "\n" not in error.group(1)
         r = ada.post("/adapters", data={"csrf_token": token, "site": "", "op": "retrain"})
         assert r.status_code == 400 and "Say which site." in r.text
-        # One label (mo's approval) is too few to fit anything: a version that does not serve,
+        # Two labels (mo's approval and rejection) are too few to fit anything: a version that does not serve,
         # and the page says why; it offers no rollback to it.
         r = ada.post("/adapters", data={"csrf_token": token, "site": SITE, "op": "retrain"})
         assert r.status_code == 303 and "done=retrained" in r.headers["location"]
@@ -221,7 +234,7 @@ def test_adapters_is_for_admins_and_teach_for_moderators(small_site: tuple[Store
         assert "too few labels" in r.text and "serving: <strong>base model</strong>" in r.text
         assert 'name="version" value="1"' not in r.text
         (v1,) = adapters(store, SITE)
-        assert (v1.serving, v1.created_by, v1.labels) == (False, "ada", 1)
+        assert (v1.serving, v1.created_by, v1.labels) == (False, "ada", 2)
         # Without the session's CSRF token an admin is refused too.
         r = ada.post("/adapters", data={"csrf_token": "forged", "site": SITE, "op": "retrain"})
         assert r.status_code == 403 and "did not come from this site" in r.text

@@ -20,6 +20,7 @@ from civility.store._adapters import (
     rollback,
     site_examples,
     site_scorer,
+    site_texts,
     text_key,
 )
 from civility.store._api import ApiKey, ApiStorage, FeedbackPair, SqlStorage, hash_key
@@ -113,6 +114,7 @@ __all__ = [
     "set_site_policy",
     "site_examples",
     "site_scorer",
+    "site_texts",
     "sites",
     "teach_candidates",
     "text_key",

@@ -36,8 +36,15 @@ from civility.adapted import AdaptedScorer
 from civility.errors import InvalidInput, ModelError, NotFound
 from civility.scorer import Scorer
 from civility.settings import Settings
+from civility.store._models import (
+    STORED_COMMENTS,
+    CommentRow,
+    SiteAdapterRow,
+    SiteExample,
+    ThreadRow,
+    utcnow,
+)
 from civility.store._models import Site as SiteRow
-from civility.store._models import SiteAdapterRow, SiteExample, utcnow
 from civility.store._store import Store, StoreError, audit
 
 log = logging.getLogger("civility.store")
@@ -60,7 +67,8 @@ class LabelledText:
     """One label for a site's adapter: ``attribute`` applies to ``text`` (``label`` 1) or not
     (0). ``key`` is the example's stable id (a re-label of the same key replaces the label);
     ``kind`` one of :data:`KINDS`; ``source`` who gave it ("moderator:NAME", "key:NAME",
-    "import:FILE")."""
+    "import:FILE"). ``fair`` is false for a comment the "review to teach" view picked by its
+    priority (not a fair sample of the site: left out of the activation check)."""
 
     key: str
     text: str
@@ -70,6 +78,7 @@ class LabelledText:
     source: str
     comment_id: int | None = None
     user_id: int | None = None
+    fair: bool = True
 
 
 @dataclass(frozen=True)
@@ -169,6 +178,7 @@ def record_in(session: Session, site_id: int, examples: Sequence[LabelledText]) 
                         label=int(e.label),
                         kind=e.kind,
                         source=e.source,
+                        fair=e.fair,
                         comment_id=e.comment_id,
                         user_id=e.user_id,
                         created_at=now,
@@ -178,6 +188,7 @@ def record_in(session: Session, site_id: int, examples: Sequence[LabelledText]) 
             else:
                 row.text, row.label, row.kind, row.source = e.text, int(e.label), e.kind, e.source
                 row.comment_id, row.user_id, row.updated_at = e.comment_id, e.user_id, now
+                row.fair = e.fair
         session.flush()
     return len(wanted)
 
@@ -218,13 +229,40 @@ def site_examples(db: Store | HasStore, site: str) -> dict[str, list[Example]]:
                 SiteExample.text,
                 SiteExample.label,
                 SiteExample.source,
+                SiteExample.fair,
             )
             .where(SiteExample.site_id == site_id)
             .order_by(SiteExample.id)
         )
-        for attribute, key, text, label, source in rows:
-            out[attribute].append(Example(key, text, int(label), source))
+        for attribute, key, text, label, source, fair in rows:
+            out[attribute].append(Example(key, text, int(label), source, fair=bool(fair)))
     return dict(out)
+
+
+def site_texts(db: Store | HasStore, site: str, *, limit: int = 5000) -> list[str]:
+    """The site's most recent comment texts, labelled or not (at most ``limit``): its stored
+    comments (imports, the queue) and what its API clients sent to ``comments:analyze`` and let
+    the server keep (never a ``doNotStore`` one, which is not kept). The adapter learns the
+    site's vocabulary from them (civility.adapt's ``unlabelled``)."""
+    store = _store(db)
+    with store.session() as session:
+        site_id = _site_id(session, site)
+        stored = session.scalars(
+            select(STORED_COMMENTS.c.text)
+            .where(STORED_COMMENTS.c.community_id == site)
+            .order_by(desc(STORED_COMMENTS.c.id))
+            .limit(limit)
+        ).all()
+        if site_id is None:
+            return list(stored)
+        comments = session.scalars(
+            select(CommentRow.text)
+            .join(ThreadRow, ThreadRow.id == CommentRow.thread_id)
+            .where(ThreadRow.site_id == site_id, CommentRow.text != "")
+            .order_by(desc(CommentRow.id))
+            .limit(limit)
+        ).all()
+    return [*comments, *stored][:limit]
 
 
 # ---------------------------------------------------------------- versions
@@ -320,7 +358,12 @@ def _retrain(
     if not examples:
         raise NotFound(f"Site {site!r} has no labelled examples to adapt to.")
     columns = set(scorer.attributes)
-    fitted = fit_adapter(scorer, {a: e for a, e in examples.items() if a in columns}, settings)
+    fitted = fit_adapter(
+        scorer,
+        {a: e for a, e in examples.items() if a in columns},
+        settings,
+        unlabelled=site_texts(store, site, limit=settings.max_unlabelled),
+    )
     data = fitted.to_bytes()
     report = _report(fitted, examples, settings, columns)
     labels = len({e.id for exs in examples.values() for e in exs})

@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     text,
+    true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -236,6 +237,9 @@ class SiteExample(Base):
     label: Mapped[int] = mapped_column(Integer)
     kind: Mapped[str] = mapped_column(String(20))
     source: Mapped[str] = mapped_column(String(200))
+    # False when the "review to teach" view picked the comment by its priority: not a fair
+    # sample of the site, so left out of the adapter's activation check (civility.adapt).
+    fair: Mapped[bool] = mapped_column(default=True, server_default=true())
     comment_id: Mapped[int | None] = mapped_column(
         ForeignKey("comments.id", ondelete="SET NULL"), default=None
     )

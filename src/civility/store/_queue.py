@@ -175,9 +175,10 @@ def item(store: Store, comment_id: int) -> Item:
         return _items(session, [row])[0]
 
 
-def decide(store: Store, comment_id: int, action: str, user: Account) -> Item:
+def decide(store: Store, comment_id: int, action: str, user: Account, *, fair: bool = True) -> Item:
     """Record a moderator's decision, its audit entry, its calibration feedback and the
-    labelled examples it gives the site's adapter (:func:`decision_examples`)."""
+    labelled examples it gives the site's adapter (:func:`decision_examples`); ``fair`` false
+    when the "review to teach" view picked the comment by its priority."""
     if action not in ACTIONS:
         raise InvalidInput(f"Action must be one of {', '.join(ACTIONS)}. Got {action!r}.")
     with store.session() as session:
@@ -226,7 +227,9 @@ def decide(store: Store, comment_id: int, action: str, user: Account) -> Item:
                         user_id=user.id,
                     )
                 )
-            examples = decision_examples(row.text, action, flagged, user, comment_id=row.id)
+            examples = decision_examples(
+                row.text, action, flagged, user, comment_id=row.id, fair=fair
+            )
             if examples:
                 _record(session, row.thread.site_id, examples)
     return item(store, comment_id)
@@ -246,7 +249,13 @@ def _record(session: Session, site_id: int, examples: list[LabelledText]) -> Non
 
 
 def decision_examples(
-    text: str, action: str, flagged: set[str], user: Account, *, comment_id: int | None = None
+    text: str,
+    action: str,
+    flagged: set[str],
+    user: Account,
+    *,
+    comment_id: int | None = None,
+    fair: bool = True,
 ) -> list[LabelledText]:
     """What a moderator's decision teaches the site's adapter: a rejection is TOXICITY 1 and 1
     for every attribute the policy flagged the comment for (a rejection nothing flagged is a
@@ -267,6 +276,7 @@ def decision_examples(
             source=f"moderator:{user.name}",
             comment_id=comment_id,
             user_id=user.id,
+            fair=fair,
         )
         for name in names
     ]

@@ -254,7 +254,10 @@ class _UI:
         form = await request.form()
         comment_id = _int(request.path_params["comment_id"], "comment")
         assert comment_id is not None
-        decided = decide(self.store, comment_id, str(form.get("action", "")), user)
+        # A comment the teach view picked by its priority is no fair sample of the site: its
+        # label is fitted on but left out of the adapter's activation check.
+        fair = form.get("picked") != "teach"
+        decided = decide(self.store, comment_id, str(form.get("action", "")), user, fair=fair)
         back = _safe_next(str(form.get("next") or "/queue"))
         response: Response
         if request.headers.get("hx-request"):

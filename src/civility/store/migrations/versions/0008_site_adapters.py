@@ -5,7 +5,9 @@ Revises: 0007
 Create Date: 2026-11-30 17:00:00
 
 ``site_examples`` keeps every labelled text of a site (a moderator's decision, an API client's
-suggested score, an import), one row per (site, example key, attribute): the latest label wins.
+suggested score, an import), one row per (site, example key, attribute): the latest label wins;
+``fair`` is false for a comment the "review to teach" view picked by its priority (fitted on,
+but left out of the activation check: civility.adapt).
 ``site_adapters`` keeps each fitted version of a site's adapter (civility.adapt), the base model
 it belongs to, and which one serves (at most one per site: a partial unique index, which SQLite
 and PostgreSQL both have). ``api_keys`` gains ``site``: a key bound to a site.
@@ -38,6 +40,7 @@ def upgrade() -> None:
         sa.Column("label", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("source", sa.String(length=200), nullable=False),
+        sa.Column("fair", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("comment_id", sa.Integer(), nullable=True),
         sa.Column("user_id", sa.Integer(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
