@@ -440,3 +440,30 @@ def test_the_activation_check_uses_the_fairly_sampled_decisions(scorer: Scorer) 
     assert not report["active"], report
     all_fair = [dataclasses.replace(e, fair=True) for e in mixed]
     assert "fair_held_out" not in fit_adapter(scorer, {"TOXICITY": all_fair}).summary()["TOXICITY"]
+
+
+def test_severity_never_lowers_another_attribute_through_the_base_log_odds(
+    scorer: Scorer,
+) -> None:
+    """Monotone in severity: fitted on one account's approvals of slurs, the adapter's weights
+    on the base's SEVERE_TOXICITY, IDENTITY_ATTACK and THREAT log-odds are never negative (a
+    text the base finds more severe is never made less toxic by them); without the
+    constraint the same labels make at least one of them negative."""
+    honest = _site_examples(400, seed=11)
+    poison = [
+        Example(
+            f"p-{i}",
+            f"{SUBJECTS[i % len(SUBJECTS)]} is run by a {SLURS[i % len(SLURS)]} #{i}",
+            0,
+            "attacker",
+        )
+        for i in range(200)
+    ]
+    columns = [scorer.attributes.index(a) for a in AdaptSettings().monotone]
+
+    def weights(settings: AdaptSettings) -> np.ndarray:
+        fitted = fit_adapter(scorer, {"TOXICITY": honest + poison}, settings)
+        return fitted.adapters["TOXICITY"].w_logits[columns]
+
+    assert (weights(AdaptSettings()) >= 0).all()
+    assert (weights(AdaptSettings(monotone=())) < 0).any()

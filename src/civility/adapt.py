@@ -49,6 +49,9 @@ Guards:
 * **no word from one source alone**: a site n-gram or base feature gets a weight only when
   labels from at least ``min_term_sources`` sources contain it (one account cannot teach the
   adapter a word, e.g. a slur, that nobody else labelled);
+* **monotone in severity**: the weights on the base's SEVERE_TOXICITY, IDENTITY_ATTACK and
+  THREAT log-odds (``monotone``) are never negative: a text the base finds more severe is never
+  made less likely by them;
 * **protected attributes** (THREAT and SEVERE_TOXICITY by default) may be raised by an
   adapter but never lowered below the base by more than ``floor_margin``; and where the base
   scores SEVERE_TOXICITY at least ``severe_guard`` (0.5: slurs, threats), no attribute is lowered
@@ -153,6 +156,10 @@ class AdaptSettings:
     # nobody else labelled (200 approvals of slurs by one moderator). Others' columns are
     # penalised ``single_source_penalty`` times harder, i.e. kept at zero.
     min_term_sources: int = 2
+    # Monotone in severity: the weights on these attributes' base log-odds are never negative,
+    # so a text the base finds more severe (a slur, a threat) is never made *less* likely by
+    # them (one account's approvals of slurs cannot teach "identity attack = fine").
+    monotone: tuple[str, ...] = ("SEVERE_TOXICITY", "IDENTITY_ATTACK", "THREAT")
     single_source_penalty: float = 1e6
     # Inverse penalties (scikit-learn's C): on the weights of the base log-odds (large
     # values, hence a stronger penalty), on the intercept, on the base's own n-gram features,
@@ -601,6 +608,8 @@ class _Design:
     # LSA inputs (the last columns): components over the first site block's columns (lone
     # columns zeroed), and the mean and spread their projections are standardised by.
     lsa: tuple[FloatArray, FloatArray, FloatArray] | None = None
+    # Columns whose weight may not be negative (settings.monotone's log-odds).
+    nonnegative: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
 
 
 def _site_blocks(texts: Sequence[str], settings: AdaptSettings) -> list[FeatureBlock]:
@@ -639,6 +648,7 @@ def _build_design(
     settings: AdaptSettings,
     sources: IntArray | None = None,
     site_texts: Sequence[str] = (),
+    logit_names: Sequence[str] = (),
 ) -> _Design:
     n_logits = base.logits.shape[1]
     center = _clip_logits(base.logits[rows]).mean(axis=0)
@@ -687,7 +697,10 @@ def _build_design(
         dense = (np.asarray(words @ components.T) - mean) / spread
         x = sp.csr_matrix(sp.hstack([x, sp.csr_matrix(dense)], format="csr"))
         penalty = np.concatenate([penalty, np.full(len(mean), 1.0 / settings.c_site_lsa)])
-    return _Design(x, penalty, center, base_columns, blocks, n_logits, lsa)
+    nonnegative = np.array(
+        [j for j, a in enumerate(logit_names) if a in settings.monotone], dtype=np.int64
+    )
+    return _Design(x, penalty, center, base_columns, blocks, n_logits, lsa, nonnegative)
 
 
 def _lsa(
@@ -743,9 +756,23 @@ def _fit_rows(
     off = offset if part is None else offset[part]
     w = _balanced(yy, weights if part is None else weights[part], settings.balance_classes)
     strength = scale * max(1.0, settings.prior_labels / len(yy))
-    return _fit_offset_logistic(
-        x, off, yy, w, strength * design.penalty, strength / settings.c_intercept, start
-    )
+    penalty = strength * design.penalty
+    params = _fit_offset_logistic(x, off, yy, w, penalty, strength / settings.c_intercept, start)
+    # Monotone in severity: a weight that came out negative is held at zero, and the rest refit.
+    for _ in range(3):
+        negative = design.nonnegative[params[design.nonnegative] < 0]
+        if not len(negative):
+            break
+        penalty = penalty.copy()
+        penalty[negative] *= settings.single_source_penalty
+        start = params.copy()
+        start[negative] = 0.0
+        params = _fit_offset_logistic(
+            x, off, yy, w, penalty, strength / settings.c_intercept, start
+        )
+    # (held at zero by the penalty up to rounding: exactly zero)
+    params[design.nonnegative] = np.maximum(params[design.nonnegative], 0.0)
+    return params
 
 
 def _adapter_from(
@@ -895,6 +922,8 @@ class SiteAdapter:
     ) -> SiteAdapter:
         settings = dict(meta["settings"])
         settings["protected"] = tuple(settings.get("protected", PROTECTED))
+        if "monotone" in settings:
+            settings["monotone"] = tuple(settings["monotone"])
         adapters = {}
         for name, spec in meta["adapters"].items():
             adapters[name] = AttributeAdapter(
@@ -1004,7 +1033,14 @@ def fit_adapter(
         for name, exs in examples.items():
             attrs.get(name)
             adapter = _fit_checked(
-                base, row_of, list(exs), columns[name], name, settings, site_texts
+                base,
+                row_of,
+                list(exs),
+                columns[name],
+                name,
+                settings,
+                site_texts,
+                tuple(model.attributes),
             )
             if adapter is not None:
                 adapters[name] = adapter
@@ -1046,6 +1082,7 @@ def _fit_checked(
     name: str,
     settings: AdaptSettings,
     site_texts: Sequence[str] = (),
+    logit_names: Sequence[str] = (),
 ) -> AttributeAdapter | None:
     """Fit one attribute on all its examples; activate it only when cross-fitted scores on the
     permanent folds beat the base's. ``None`` when there are too few labels to fit."""
@@ -1069,7 +1106,9 @@ def _fit_checked(
     rows = np.array([row_of[e.text] for e in exs], dtype=np.int64)
     folds = np.array([fold_of(e.id, settings.folds) for e in exs], dtype=np.int64)
     _, source_ids = np.unique(np.asarray([e.source for e in exs], dtype=str), return_inverse=True)
-    design = _build_design(base, rows, settings, source_ids.astype(np.int64), site_texts)
+    design = _build_design(
+        base, rows, settings, source_ids.astype(np.int64), site_texts, logit_names
+    )
     offset = base.logits[rows, column]
     # Strongest (closest to the base) first. Below prior_labels the prior sets the penalty
     # alone: cross-fitted AUCs on so few labels would pick a factor at random.
