@@ -383,9 +383,7 @@ class Service:
         at least 0.5 says the attribute applies. The example's key is a hash of the text, its
         source the caller's key (so no one key's labels can outweigh the rest, see
         civility.adapt's max_source_share)."""
-        site = community or (
-            self.storage.key_site(caller.name) if caller.name != "anonymous" else None
-        )
+        site = community or caller.site
         if not site:
             return
         key = text_key(text)
