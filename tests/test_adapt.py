@@ -172,20 +172,25 @@ HATEFUL = (
 )
 
 
-@pytest.mark.parametrize("unlabelled", [False, True])
-def test_two_hundred_approvals_of_slurs_from_one_account_do_not_make_slurs_pass(
-    scorer: Scorer, unlabelled: bool
-) -> None:
-    honest = _site_examples(400, seed=11)
-    poison = [
+def _slur_approvals(n: int = 200) -> list[Example]:
+    """One account ("attacker") approving ``n`` comments that call someone a slur."""
+    return [
         Example(
             f"p-{i}",
             f"{SUBJECTS[i % len(SUBJECTS)]} is run by a {SLURS[i % len(SLURS)]} #{i}",
             0,
             "attacker",
         )
-        for i in range(200)
+        for i in range(n)
     ]
+
+
+@pytest.mark.parametrize("unlabelled", [False, True])
+def test_two_hundred_approvals_of_slurs_from_one_account_do_not_make_slurs_pass(
+    scorer: Scorer, unlabelled: bool
+) -> None:
+    honest = _site_examples(400, seed=11)
+    poison = _slur_approvals()
     # An approval of a comment held for TOXICITY and SEVERE_TOXICITY says "neither" to both.
     honest_severe = [dataclasses.replace(e, label=0) for e in honest[:300]] + [
         Example(
@@ -450,15 +455,7 @@ def test_severity_never_lowers_another_attribute_through_the_base_log_odds(
     text the base finds more severe is never made less toxic by them); without the
     constraint the same labels make at least one of them negative."""
     honest = _site_examples(400, seed=11)
-    poison = [
-        Example(
-            f"p-{i}",
-            f"{SUBJECTS[i % len(SUBJECTS)]} is run by a {SLURS[i % len(SLURS)]} #{i}",
-            0,
-            "attacker",
-        )
-        for i in range(200)
-    ]
+    poison = _slur_approvals()
     columns = [scorer.attributes.index(a) for a in AdaptSettings().monotone]
 
     def weights(settings: AdaptSettings) -> np.ndarray:
