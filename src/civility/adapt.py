@@ -87,7 +87,7 @@ from threadpoolctl import threadpool_limits
 
 from civility import attributes as attrs
 from civility.errors import InvalidInput, ModelError
-from civility.model import write_npz
+from civility.model import sigmoid, write_npz
 from civility.model.blocks import FeatureBlock
 from civility.model.lexicon import ARTEFACTS, WORD_VIEWS, strip_artefacts
 from civility.model.linear import block_features
@@ -100,7 +100,6 @@ IntArray = np.ndarray[Any, np.dtype[np.int64]]
 ADAPTER_FORMAT = 2
 _ARTEFACTS = frozenset(ARTEFACTS)
 PROTECTED = ("THREAT", "SEVERE_TOXICITY")
-_EPS = 1e-12
 # The site's own n-grams (over normalised text without source artefacts, identity words kept).
 _SITE_WORDS: dict[str, Any] = {
     "analyzer": "word",
@@ -273,8 +272,8 @@ def base_outputs(scorer: Scorer, texts: Sequence[str], *, normalized: bool = Fal
         for i in range(0, len(norms), scorer.batch_size)
     ]
     x = sp.csr_matrix(sp.vstack(parts, format="csr"))
-    logits = np.asarray(x @ model.coef) + model.intercept
-    probs = model.calibrate(1.0 / (1.0 + np.exp(-logits)))
+    logits = model.logits_of(x)
+    probs = model.proba_of_logits(logits)
     return BaseOutputs(
         norms, x, np.asarray(logits, dtype=np.float64), probs, tuple(model.attributes)
     )
@@ -291,15 +290,6 @@ def base_identity(scorer: Scorer) -> dict[str, str]:
         digest.update(np.ascontiguousarray(model.intercept, dtype=np.float64).tobytes())
         sha = digest.hexdigest()
     return {"version": model.version, "sha256": sha}
-
-
-def _logit(p: FloatArray) -> FloatArray:
-    q = np.clip(p, _EPS, 1.0 - _EPS)
-    return np.asarray(np.log(q) - np.log1p(-q), dtype=np.float64)
-
-
-def _sigmoid(z: FloatArray) -> FloatArray:
-    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=np.float64)
 
 
 def _auc(y: IntArray, score: FloatArray, weight: FloatArray | None = None) -> float:
@@ -346,7 +336,7 @@ def _fit_offset_logistic(
     current = value(params)
     for _ in range(12):
         eta = offset + xa @ params
-        mu = _sigmoid(eta)
+        mu = sigmoid(eta)
         grad = xt @ (w * (mu - yf)) + lam * params
         gnorm = float(np.linalg.norm(grad))
         if gnorm < 1e-5:
@@ -838,7 +828,7 @@ class SiteAdapter:
             if only_active and not adapter.active:
                 continue
             j = adapter.column
-            adapted = _sigmoid(adapter.logit(base))
+            adapted = sigmoid(adapter.logit(base))
             floor = base.probs[:, j] - self.settings.floor_margin
             guarded = np.ones(len(probs), dtype=bool) if name in self.settings.protected else severe
             probs[:, j] = np.where(guarded, np.maximum(adapted, floor), adapted)
@@ -1214,10 +1204,10 @@ def review_priority(
     if attribute not in names:
         raise InvalidInput(f"The base model does not score {attribute}.")
     column = names.index(attribute)
-    base_p = _sigmoid(base.logits[:, column])
+    base_p = sigmoid(base.logits[:, column])
     fitted = adapter.adapters.get(attribute) if adapter is not None else None
     if fitted is None or not fitted.report.get("held_out"):
         return np.asarray(1.0 - np.abs(2.0 * base_p - 1.0), dtype=np.float64)
-    adapted_p = _sigmoid(fitted.logit(base))
+    adapted_p = sigmoid(fitted.logit(base))
     uncertainty = 1.0 - np.abs(2.0 * adapted_p - 1.0)
     return np.asarray(uncertainty + np.abs(adapted_p - base_p), dtype=np.float64)

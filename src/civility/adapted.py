@@ -26,22 +26,13 @@ from typing import Any
 
 import numpy as np
 
-from civility.adapt import BaseOutputs, SiteAdapter
+from civility.adapt import SiteAdapter, base_outputs
 from civility.errors import InvalidInput
+from civility.model import logit, sigmoid
 from civility.model.linear import SCALES
 from civility.scorer import Scorer
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
-_EPS = 1e-12
-
-
-def _logit(p: FloatArray) -> FloatArray:
-    q = np.clip(p, _EPS, 1.0 - _EPS)
-    return np.asarray(np.log(q) - np.log1p(-q), dtype=np.float64)
-
-
-def _sigmoid(z: FloatArray) -> FloatArray:
-    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=np.float64)
 
 
 class AdaptedScorer(Scorer):
@@ -88,31 +79,15 @@ class AdaptedScorer(Scorer):
         model = self.model
         if not normalized_texts:
             return np.zeros((0, len(model.attributes)))
-        parts = [
-            self._batch(list(normalized_texts[i : i + self.batch_size]), scale)
-            for i in range(0, len(normalized_texts), self.batch_size)
-        ]
-        return np.vstack(parts)
-
-    def _batch(self, texts: list[str], scale: str) -> FloatArray:
-        model = self.model
-        x = model.features(texts)
-        # As LinearModel.decision_function / predict_proba compute them, from one feature pass.
-        logits = np.asarray(x @ model.coef) + model.intercept
-        balanced = model.calibrate(1.0 / (1.0 + np.exp(-logits)))
-        adapted = self.site_adapter.apply(
-            BaseOutputs(texts, x, np.asarray(logits, dtype=np.float64), balanced)
-        )
+        # One feature pass (batched as the base batches), both scales from it.
+        base = base_outputs(self.base, normalized_texts, normalized=True)
+        adapted = self.site_adapter.apply(base)
         if scale == "balanced":
             return adapted
-        if model.scale_coef is not None and model.scale_intercept is not None:
-            z = np.asarray(x @ model.scale_coef) + model.scale_intercept
-        else:
-            z = logits
-        out = np.array(np.clip(1.0 / (1.0 + np.exp(-z)), 0.0, 1.0), dtype=np.float64)
+        out = model.proba_of_logits(model.logits_of(base.features, scale=scale), scale=scale)
         columns = [model.attributes.index(a) for a in self._active]
-        shift = _logit(adapted[:, columns]) - _logit(balanced[:, columns])
-        out[:, columns] = _sigmoid(_logit(out[:, columns]) + shift)
+        shift = logit(adapted[:, columns]) - logit(base.probs[:, columns])
+        out[:, columns] = sigmoid(logit(out[:, columns]) + shift)
         return out
 
     def to_bytes(self) -> bytes:

@@ -13,7 +13,7 @@ import numpy as np
 from civility import attributes as attrs
 from civility.errors import InvalidInput, ModelError
 from civility.language import SUPPORTED_LANGUAGES as SUPPORTED_LANGUAGES
-from civility.model import LinearModel, default_model_dir, load_model
+from civility.model import LinearModel, default_model_dir, load_model, logit
 from civility.model.linear import SCALES
 from civility.model.spans import ARRAYS_FILE as SPAN_ARRAYS_FILE
 from civility.model.spans import GENERIC, SpanTagger, is_stopword_span, merge_tokens
@@ -26,7 +26,6 @@ MAX_TEXT_BYTES = 20480
 # 0.9999 to 0.999, nothing in probability but 2.3 in log-odds.
 _SPAN_CANDIDATES = 16  # tokens tried by occlusion when the tagger has no candidate
 _SPAN_MIN_LOGIT = 0.05  # the smallest fall in log-odds that keeps a span
-_LOGIT_EPS = 1e-12
 # The tagger head that proposes candidates for each attribute (typed where trained, else the
 # generic one); SPAM has none: its spans come from occlusion.
 _SPAN_HEADS = {
@@ -233,8 +232,8 @@ class Scorer:
                         )
                 plan[c] = groups
             plans.append(plan)
-        dropped = _logit(self.probabilities(variants, scale=scale))
-        base = _logit(probs)
+        dropped = logit(self.probabilities(variants, scale=scale))
+        base = logit(probs)
         results: list[dict[int, tuple[Span, ...]]] = []
         for i, (norm, plan) in enumerate(zip(norms, plans, strict=True)):
             per_attr: dict[int, tuple[Span, ...]] = {}
@@ -271,7 +270,7 @@ class Scorer:
         if not groups:
             return
         texts = [" ".join(t.norm for k, t in enumerate(norm.tokens) if k not in g) for g in groups]
-        falls = _logit(probs[None, :]) - _logit(self.probabilities(texts, scale=scale))
+        falls = logit(probs[None, :]) - logit(self.probabilities(texts, scale=scale))
         row = {g: n for n, g in enumerate(groups)}
         for c, gs in plans.items():
             spans = []
@@ -320,7 +319,7 @@ class Scorer:
             j for j in np.argsort(-strength)[:_SPAN_CANDIDATES].tolist() if strength[j] > -np.inf
         )
         variants = [" ".join(t.norm for k, t in enumerate(tokens) if k != j) for j in candidates]
-        falls = _logit(probs[None, :]) - _logit(self.probabilities(variants, scale=scale))
+        falls = logit(probs[None, :]) - logit(self.probabilities(variants, scale=scale))
         return {
             c: [j for n, j in enumerate(candidates) if falls[n, c] >= _SPAN_MIN_LOGIT] for c in cols
         }
@@ -334,8 +333,3 @@ def _content_groups(norm: Normalized, keep: Sequence[int]) -> list[tuple[int, ..
         for g in merge_tokens(norm, keep)
         if not is_stopword_span(norm.original[norm.tokens[g[0]].begin : norm.tokens[g[-1]].end])
     ]
-
-
-def _logit(p: np.ndarray[Any, np.dtype[np.float64]]) -> np.ndarray[Any, np.dtype[np.float64]]:
-    q = np.clip(np.asarray(p, dtype=np.float64), _LOGIT_EPS, 1.0 - _LOGIT_EPS)
-    return np.asarray(np.log(q) - np.log1p(-q), dtype=np.float64)

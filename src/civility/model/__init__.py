@@ -9,7 +9,7 @@ from civility.model.artifact import (
     save_model,
     write_npz,
 )
-from civility.model.linear import LinearModel
+from civility.model.linear import LinearModel, logit, sigmoid
 
 __all__ = [
     "ARTIFACT_FORMAT",
@@ -18,6 +18,8 @@ __all__ = [
     "artifact_identity",
     "default_model_dir",
     "load_model",
+    "logit",
     "save_model",
+    "sigmoid",
     "write_npz",
 ]

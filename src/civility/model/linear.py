@@ -43,6 +43,20 @@ FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 SCALES: tuple[str, ...] = ("perspective", "balanced")
 
 
+_EPS = 1e-12
+
+
+def logit(p: FloatArray) -> FloatArray:
+    """Log-odds of probabilities ``p`` (clipped to [1e-12, 1 - 1e-12])."""
+    q = np.clip(np.asarray(p, dtype=np.float64), _EPS, 1.0 - _EPS)
+    return np.asarray(np.log(q) - np.log1p(-q), dtype=np.float64)
+
+
+def sigmoid(z: FloatArray) -> FloatArray:
+    """The logistic function (as ``0.5 * (1 + tanh(z / 2))``: no overflow for large ``-z``)."""
+    return np.asarray(0.5 * (1.0 + np.tanh(0.5 * z)), dtype=np.float64)
+
+
 def _same_word(word: str) -> str:
     return word
 
@@ -116,7 +130,10 @@ class LinearModel:
         return block_features(self.blocks, texts, preprocess=preprocess)
 
     def decision_function(self, texts: Sequence[str], *, scale: str = "balanced") -> FloatArray:
-        x = self.features(texts)
+        return self.logits_of(self.features(texts), scale=scale)
+
+    def logits_of(self, x: sp.spmatrix, *, scale: str = "balanced") -> FloatArray:
+        """The heads' log-odds for feature rows ``x`` (from :meth:`features`), on ``scale``."""
         if (
             scale == "perspective"
             and self.scale_coef is not None
@@ -130,7 +147,12 @@ class LinearModel:
     def predict_proba(self, texts: Sequence[str], *, scale: str = "balanced") -> FloatArray:
         """Calibrated probabilities, shape ``(len(texts), len(attributes))``, on ``scale``
         (:data:`SCALES`)."""
-        raw = 1.0 / (1.0 + np.exp(-self.decision_function(texts, scale=scale)))
+        return self.proba_of_logits(self.decision_function(texts, scale=scale), scale=scale)
+
+    def proba_of_logits(self, logits: FloatArray, *, scale: str = "balanced") -> FloatArray:
+        """Probabilities from the heads' log-odds on ``scale``: calibrated on the balanced
+        scale, as they are on Perspective's."""
+        raw = 1.0 / (1.0 + np.exp(-logits))
         return self.calibrate(raw) if scale == "balanced" else np.clip(raw, 0.0, 1.0)
 
     def calibrate(self, raw: FloatArray) -> FloatArray:
