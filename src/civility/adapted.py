@@ -15,8 +15,9 @@ model's features are computed once per batch and its probabilities are computed 
 exactly as :meth:`civility.model.LinearModel.predict_proba` computes them.
 
 The site and version are the adapter's label, ``"SITE/vN"`` (:attr:`AdaptedScorer.adapter`),
-which every door reports; a plain ``Scorer`` has no ``adapter`` attribute, so doors use
-``getattr(scorer, "adapter", None)``. ``version`` stays the base model's version.
+which every door reports through :func:`adapter_label` (``None`` for a plain ``Scorer``);
+``version`` stays the base model's version, and :func:`labelled_version` is what stored and
+printed scores call the pair ("BASE+SITE/vN").
 """
 
 from __future__ import annotations
@@ -33,6 +34,18 @@ from civility.model.linear import SCALES
 from civility.scorer import Scorer
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+
+
+def adapter_label(scorer: Scorer | None) -> str | None:
+    """``"SITE/vN"`` when ``scorer`` applies a site's adapter, else ``None``."""
+    label = getattr(scorer, "adapter", None)
+    return label if isinstance(label, str) else None
+
+
+def labelled_version(model_version: str, scorer: Scorer | None) -> str:
+    """``model_version``, read "BASE+SITE/vN" when ``scorer`` applies a site's adapter."""
+    label = adapter_label(scorer)
+    return model_version if label is None else f"{model_version}+{label}"
 
 
 class AdaptedScorer(Scorer):

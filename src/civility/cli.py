@@ -141,6 +141,7 @@ def score(
     ] = None,
 ) -> None:
     """Score one text, or many from stdin."""
+    from civility.adapted import adapter_label
     from civility.errors import InvalidInput
     from civility.report import print_scores, score_texts
 
@@ -152,7 +153,7 @@ def score(
         return
     scorer = _load_scorer(model, _open_store(db), site)
     results = score_texts(text, sys.stdin, spans=spans, scorer=scorer)
-    print_scores(results, console, as_json=json_out, adapter=_adapter(scorer), site=site)
+    print_scores(results, console, as_json=json_out, adapter=adapter_label(scorer), site=site)
 
 
 # ---------------------------------------------------------------- learning: train, eval
@@ -336,21 +337,16 @@ def _load_scorer(model: Path | None, store: Store | None, site: str | None) -> S
     return site_scorer(store, scorer, site)
 
 
-def _adapter(scorer: Scorer) -> str | None:
-    """The adapter that scores for ``scorer`` ("SITE/vN"), or ``None`` for the base model."""
-    label = getattr(scorer, "adapter", None)
-    return label if isinstance(label, str) else None
-
-
 def _labelled(analysis: Analysis, scorer: Scorer) -> Analysis:
     """``analysis`` with its model version, and each comment's, read "BASE+SITE/vN" when a
     site's adapter scored it (what the store keeps, and what the reports print)."""
     from dataclasses import replace
 
-    label = _adapter(scorer)
-    if label is None:
+    from civility.adapted import adapter_label, labelled_version
+
+    if adapter_label(scorer) is None:
         return analysis
-    version = f"{analysis.model_version}+{label}"
+    version = labelled_version(analysis.model_version, scorer)
     results = tuple(
         replace(r, scores=replace(r.scores, model_version=version) if r.scores else None)
         for r in analysis.results
@@ -382,6 +378,7 @@ def import_(
         TimeRemainingColumn,
     )
 
+    from civility.adapted import adapter_label
     from civility.errors import NotFound
     from civility.store import import_file
 
@@ -402,7 +399,7 @@ def import_(
         )
     updated = f", {result.updated} updated" if result.updated else ""
     where = f"thread {result.thread_key!r}" if result.threads == 1 else f"{result.threads} threads"
-    label = _adapter(scorer)
+    label = adapter_label(scorer)
     adapted = f" Scored with the site's adapter {label}." if label else ""
     console.print(
         f"{result.added} comments added, {result.skipped} already present{updated} "

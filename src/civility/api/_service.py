@@ -15,6 +15,7 @@ from typing import Any
 
 from civility import attributes as attrs
 from civility import language
+from civility.adapted import adapter_label
 from civility.api._calibration import Calibrations
 from civility.api._errors import ApiError, invalid
 from civility.api._offsets import Utf16
@@ -58,12 +59,6 @@ class Caller:
 
     name: str
     site: str | None = None
-
-
-def adapter_label(scorer: Scorer) -> str | None:
-    """``"SITE/vN"`` when ``scorer`` applies a site's adapter, else ``None``."""
-    label = getattr(scorer, "adapter", None)
-    return label if isinstance(label, str) else None
 
 
 def _language(code: str) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from civility.adapted import AdaptedScorer
+from civility.adapted import AdaptedScorer, adapter_label
 from civility.batch._io import ADAPTER, DECISION, HOLD_REASON, MODEL_VERSION
 from civility.moderate import NO_TEXT_NOTE, moderate
 from civility.policy import Policy
@@ -75,12 +75,6 @@ def cached_scorer(model_dir: str, adapter: SiteAdapterBytes | None = None) -> Sc
     return adapted
 
 
-def adapter_of(scorer: Scorer) -> str | None:
-    """``"SITE/vN"`` when ``scorer`` applies a site's adapter, else ``None``."""
-    label = getattr(scorer, "adapter", None)
-    return label if isinstance(label, str) else None
-
-
 @dataclass(frozen=True)
 class ScoredColumns:
     """Per-attribute scores (``None`` for unscored rows), decisions, the model version, the
@@ -125,6 +119,6 @@ def score_table(
     )
     table = table.append_column(HOLD_REASON, pa.array(cols.hold_reasons, type=pa.string()))
     if adapter_column:
-        label = adapter_of(scorer)
+        label = adapter_label(scorer)
         table = table.append_column(ADAPTER, pa.array([label] * table.num_rows, type=pa.string()))
     return table

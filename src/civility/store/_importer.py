@@ -38,6 +38,7 @@ from pathlib import Path
 from sqlalchemy import delete, desc, func, select
 from sqlalchemy.orm import Session
 
+from civility.adapted import adapter_label, labelled_version
 from civility.errors import InvalidInput
 from civility.ingest import read_threads
 from civility.moderate import decide, moderate
@@ -215,10 +216,9 @@ def import_thread(
 
 def _labelled(scores: Scores | None, scorer: Scorer | None) -> Scores | None:
     """``scores`` with the model version "BASE+SITE/vN" when a site's adapter scored them."""
-    label = getattr(scorer, "adapter", None)
-    if scores is None or not isinstance(label, str):
+    if scores is None or adapter_label(scorer) is None:
         return scores
-    return replace(scores, model_version=f"{scores.model_version}+{label}")
+    return replace(scores, model_version=labelled_version(scores.model_version, scorer))
 
 
 def import_file(

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from civility import adapt
+from civility.adapted import adapter_label
 from civility.scorer import Scorer
 from civility.settings import Settings
 from civility.store import Store, site_scorer
@@ -53,10 +54,10 @@ class Candidate:
 def serving_adapter(store: Store, scorer: Scorer, site: str) -> tuple[str | None, Any]:
     """The label ("site/vN") and the ``SiteAdapter`` that serve ``site`` now, or ``(None, None)``."""
     scored = site_scorer(store, scorer, site)
-    label = getattr(scored, "adapter", None)
+    label = adapter_label(scored)
     if label is None:
         return None, None
-    return str(label), getattr(scored, "site_adapter", None)
+    return label, getattr(scored, "site_adapter", None)
 
 
 def teach_order(
