@@ -155,11 +155,12 @@ class AdaptSettings:
     # nobody else labelled (200 approvals of slurs by one moderator). Others' columns are
     # penalised ``single_source_penalty`` times harder, i.e. kept at zero.
     min_term_sources: int = 2
+    single_source_penalty: float = 1e6
     # Monotone in severity: the weights on these attributes' base log-odds are never negative,
     # so a text the base finds more severe (a slur, a threat) is never made *less* likely by
-    # them (one account's approvals of slurs cannot teach "identity attack = fine").
+    # them (one account's approvals of slurs cannot teach "identity attack = fine"); a weight
+    # that comes out negative is held at zero by ``single_source_penalty`` and the rest refit.
     monotone: tuple[str, ...] = ("SEVERE_TOXICITY", "IDENTITY_ATTACK", "THREAT")
-    single_source_penalty: float = 1e6
     # Inverse penalties (scikit-learn's C): on the weights of the base log-odds (large
     # values, hence a stronger penalty), on the intercept, on the base's own n-gram features,
     # on the site's own word and character n-grams (identity words kept; the character
