@@ -16,10 +16,10 @@ from fake_scorer import FakeScorer
 from typer.testing import CliRunner
 
 from civility.cli import app
-from civility.store import Store, create_user, decide, import_file, import_thread
+from civility.store import Store, create_user, decide, import_file, import_thread, thread_key
 from civility.store._models import AuditEntry, CommentRow, ScoreRow, ThreadRow
 from civility.store._store import alembic_config
-from civility.thread import Comment, Thread
+from civility.thread import Article, Comment, Thread
 
 SCORER = FakeScorer()
 EXAMPLE = Path("/work/shared/examples/southfront-syria-comments.txt")
@@ -154,6 +154,81 @@ def test_an_edited_page_comment_is_updated_in_place(store: Store, tmp_path: Path
     assert after.keys() == before.keys()
     assert [i for i in after if after[i] != before[i]] == [i for i in before if before[i] == old]
     assert new in after.values()
+
+
+def _retitled(page: str, title: str) -> str:
+    """The page with its first line, the headline, replaced."""
+    return title + "\n" + page.split("\n", 1)[1]
+
+
+def _audits(store: Store, action: str) -> list[AuditEntry]:
+    with store.session() as s:
+        return list(s.scalars(sa.select(AuditEntry).where(AuditEntry.action == action)))
+
+
+def test_a_page_whose_headline_was_edited_stays_one_thread(store: Store, tmp_path: Path) -> None:
+    page = shutil.copy(EXAMPLE, tmp_path / "page.txt")
+    text = page.read_text(encoding="utf-8")
+    old_title = text.split("\n", 1)[0]
+    assert import_file(store, page, site="sf", scorer=SCORER).added == 28
+    # The editors change the headline, and a reader replies near the top.
+    page.write_text(_retitled(_with_reply(text), "Syria: the war goes on"), encoding="utf-8")
+    result = import_file(store, page, site="sf", scorer=SCORER)
+    assert (result.added, result.skipped, result.updated) == (1, 28, 0)
+    assert result.thread_key == "title:Syria: the war goes on"
+    with store.session() as s:
+        threads = list(s.scalars(sa.select(ThreadRow)))
+    assert [(t.key, t.title) for t in threads] == [
+        ("title:Syria: the war goes on", "Syria: the war goes on")
+    ]
+    rows = _rows(store)
+    assert len(rows) == 29 and {r.thread_id for r in rows} == {threads[0].id}
+    [entry] = _audits(store, "retitle")
+    assert entry.detail["old_title"] == old_title
+    assert entry.detail["title"] == "Syria: the war goes on"
+    # The old dump, imported again, finds the thread by its comments too.
+    page.write_text(text, encoding="utf-8")
+    again = import_file(store, page, site="sf", scorer=SCORER)
+    assert (again.added, again.skipped) == (0, 28)
+    assert len(_rows(store)) == 29
+    with store.session() as s:
+        assert s.scalar(sa.select(sa.func.count()).select_from(ThreadRow)) == 1
+
+
+def test_a_retitled_page_with_a_single_comment_is_matched_by_its_article(store: Store) -> None:
+    body = ("The council voted on the budget last night.",)
+    comment = Comment("c1", "Ann", "Good.")
+    first = Thread(Article("Budget passes", body), (comment,), positional_ids=True)
+    second = Thread(Article("Budget passes at last", body), (comment,), positional_ids=True)
+    for thread in (first, second):
+        import_thread(store, thread, site="s", key=thread_key(thread), scorer=SCORER)
+    assert len(_rows(store)) == 1
+    # Another article that happens to share that one short comment is its own thread.
+    other = Thread(Article("Snow", ("It snowed.",)), (comment,), positional_ids=True)
+    assert import_thread(store, other, site="s", key=thread_key(other), scorer=SCORER).added == 1
+    with store.session() as s:
+        assert sorted(s.scalars(sa.select(ThreadRow.key))) == [
+            "title:Budget passes at last",
+            "title:Snow",
+        ]
+
+
+def test_pages_of_two_articles_sharing_one_comment_stay_two_threads(store: Store) -> None:
+    shared = Comment("c1", "Ann", "+1")
+    a = Thread(
+        Article("Rates rise", ("The bank raised rates.",)),
+        (shared, Comment("c2", "Bob", "Mortgages will hurt.")),
+        positional_ids=True,
+    )
+    b = Thread(
+        Article("Rates fall", ("The bank cut rates.",)),
+        (shared, Comment("c2", "Cy", "Savers lose again.")),
+        positional_ids=True,
+    )
+    for thread in (a, b):
+        import_thread(store, thread, site="s", key=thread_key(thread), scorer=SCORER)
+    assert len(_rows(store)) == 4
+    assert _audits(store, "retitle") == []
 
 
 def test_overlapping_exports_of_one_site_store_each_id_once(store: Store, tmp_path: Path) -> None:

@@ -19,6 +19,12 @@ What a re-import matches on (so that a comment is stored once, with its current 
   stays, except that an approved comment the policy would now hold or reject goes back to
   ``held`` (the moderator approved other words). A page text that is a strict prefix of the
   stored one (this dump truncated it) keeps the stored text.
+- A page dump's thread is keyed by its headline (``title:...``; a dump has no URL), so a
+  headline edited between two dumps would name a new thread. When no thread has the new key,
+  the page is matched to a stored headline-keyed thread of the site that shares a comment
+  with it (by author, parent and text) and holds the same article text, or shares at least two
+  comments and at least half of the smaller of the two; that thread takes the new headline and key (audited as
+  ``retitle``) and the page is matched against it as above.
 
 Resumable: the plan is made once, then each chunk's new comments, edits, scores and policy
 decisions commit together, so a killed import loses at most the chunk in flight and a re-run
@@ -29,7 +35,7 @@ from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
@@ -49,6 +55,9 @@ from civility.store._store import Store, audit
 from civility.thread import Comment, Thread
 
 STATUS = {"approve": "approved", "hold": "held", "reject": "rejected"}
+# Thread keys made from an article's headline: the one key a page dump has, and one an editor
+# can change.
+TITLE_KEY = "title:"
 # Threads of records that name none; the file's name would split one site's exports apart.
 DEFAULT_THREAD = "default"
 # How alike (difflib's ratio) an unmatched page comment and an unmatched stored one by the same
@@ -95,7 +104,7 @@ def thread_key(thread: Thread, fallback: str = DEFAULT_THREAD) -> str:
     if thread.article is not None and thread.article.url:
         return thread.article.url[:500]
     if thread.article is not None and thread.article.title:
-        return "title:" + thread.article.title[:490]
+        return TITLE_KEY + thread.article.title[:490]
     return fallback[:500]
 
 
@@ -165,6 +174,8 @@ def import_thread(
         thread_row = session.scalar(
             select(ThreadRow).where(ThreadRow.site_id == site_row.id, ThreadRow.key == key)
         )
+        if thread_row is None and key.startswith(TITLE_KEY) and key == thread_key(thread):
+            thread_row = _retitled(session, site_row, thread, key)
         chosen = policy if policy is not None else site_policy(site_row)
         plan = _plan(session, site_row.id, thread_row, thread)
         for row_id, position in plan.moves:
@@ -424,6 +435,52 @@ def _closest(
         if score >= SIMILAR and (best is None or score > best[0]):
             best = (score, rank)
     return best[1] if best is not None else None
+
+
+def _retitled(session: Session, site: Site, thread: Thread, key: str) -> ThreadRow | None:
+    """The headline-keyed thread of ``site`` that ``thread``, a page whose headline gave it the
+    unknown ``key``, is an edition of (see the module docstring), re-keyed to ``key``."""
+    texts = [c for c in thread.comments if thread.positional_ids or not c.id]
+    keys = list(dict.fromkeys(content_key(c.author, c.parent_id, c.text) for c in texts))
+    shared: Counter[int] = Counter()
+    for start in range(0, len(keys), _LOOKUP):
+        rows = session.execute(
+            select(CommentRow.thread_id, func.count())
+            .join(ThreadRow, ThreadRow.id == CommentRow.thread_id)
+            .where(
+                ThreadRow.site_id == site.id,
+                ThreadRow.key.startswith(TITLE_KEY, autoescape=True),
+                CommentRow.key.in_(keys[start : start + _LOOKUP]),
+            )
+            .group_by(CommentRow.thread_id)
+        )
+        for thread_id, count in rows:
+            shared[thread_id] += count
+    body = [normalized(p) for p in thread.article.paragraphs] if thread.article else []
+    for thread_id, count in shared.most_common():
+        row = session.get_one(ThreadRow, thread_id)
+        stored = session.scalar(
+            select(func.count()).select_from(CommentRow).where(CommentRow.thread_id == thread_id)
+        )
+        same_body = bool(body) and [normalized(p) for p in row.paragraphs] == body
+        if same_body or (count >= 2 and 2 * count >= min(len(keys), stored or 0)):
+            article = thread.article
+            audit(
+                session,
+                "retitle",
+                target=f"thread:{row.id}",
+                site=site.name,
+                old_title=row.title,
+                title=article.title if article else None,
+                shared_comments=count,
+            )
+            row.key = key
+            if article is not None:
+                row.title = article.title
+                row.paragraphs = list(article.paragraphs)
+            session.flush()
+            return row
+    return None
 
 
 def _new_thread_row(session: Session, site: Site, thread: Thread, key: str) -> ThreadRow:
