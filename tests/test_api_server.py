@@ -605,6 +605,8 @@ def test_discovery_document_matches_perspectives_names(server: Server) -> None:
     methods = doc["resources"]["comments"]["methods"]
     assert methods["analyze"]["path"] == "v1alpha1/comments:analyze"
     assert methods["suggestscore"]["request"] == {"$ref": "SuggestCommentScoreRequest"}
+    response = doc["schemas"]["AnalyzeCommentResponse"]["properties"]
+    assert {"attributeScores", "languages", "clientToken", "civilityAdapter"} <= set(response)
     assert httpx.get(server.base + "/$discovery/rest", params={"version": "v9"}).status_code == 404
 
 

@@ -174,6 +174,10 @@ SCHEMAS: dict[str, Any] = {
             "languages": _strings("The languages the comment was scored in."),
             "detectedLanguages": _strings("The languages detected, most likely first."),
             "clientToken": _string("The request's clientToken."),
+            "civilityAdapter": _string(
+                "civility's own field, never Perspective's: the site adapter that scored the "
+                "comment (SITE/vN); absent when the shipped model scored it."
+            ),
         },
     ),
     "SuggestCommentScoreRequest": _schema(
