@@ -294,3 +294,48 @@ def test_the_sites_unlabelled_texts_are_its_comments_and_its_kept_api_texts(
         b for b in served.site_adapter.adapters["TOXICITY"].site_blocks if b.name == "site_words"
     ]
     assert "harbour" in words.vocabulary  # in no labelled text
+
+
+def test_retrains_of_one_site_from_two_processes_store_two_versions_one_serving(
+    store: Store, db_url: str, real_scorer: Scorer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``civility serve --workers 2`` (or ``civility adapt`` beside a server) can retrain one
+    site in two processes at once; the process-local lock does not see the other process.
+    Two Store objects on one database stand for the two processes; both fits finish together
+    (a barrier after the real fit) so that their writes race."""
+    import threading
+
+    from civility.store import _adapters
+
+    record_examples(store, "crypto", crypto_site(300))
+    fit = _adapters.fit_adapter
+    barrier = threading.Barrier(2, timeout=60)
+
+    def fit_then_wait(*args: object, **kwargs: object) -> object:
+        fitted = fit(*args, **kwargs)  # type: ignore[arg-type]
+        barrier.wait()
+        return fitted
+
+    monkeypatch.setattr(_adapters, "fit_adapter", fit_then_wait)
+    stores = [Store.open(db_url) for _ in range(2)]
+    results: list[object] = []
+
+    def run(other: Store) -> None:
+        try:
+            results.append(
+                _adapters._retrain(other, real_scorer, "crypto", by=None, settings=AdaptSettings())
+            )
+        except Exception as exc:  # what the other process would log
+            results.append(exc)
+
+    threads = [threading.Thread(target=run, args=(s,)) for s in stores]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    for s in stores:
+        s.close()
+    assert not [r for r in results if isinstance(r, BaseException)], results
+    listed = adapters(store, "crypto")
+    assert sorted(i.version for i in listed) == [1, 2]
+    assert [i.version for i in listed if i.serving] == [2]

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import desc, func, select, tuple_
+from sqlalchemy import desc, func, select, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -119,6 +119,16 @@ def _store(db: Store | HasStore) -> Store:
 
 def _site_id(session: Session, name: str) -> int | None:
     return session.scalar(select(SiteRow.id).where(SiteRow.name == name))
+
+
+def _locked_site_id(session: Session, name: str) -> int | None:
+    """The site's id, its row locked for this transaction: writers of a site's adapters in
+    other processes (``serve --workers N``, ``civility adapt`` beside a server) wait here, and
+    then read the versions and the serving flag as the last of them committed them. The
+    transaction's first statement must be this write: SQLite (WAL) refuses a write from a
+    transaction that read before another connection committed."""
+    session.execute(update(SiteRow).where(SiteRow.name == name).values(name=SiteRow.name))
+    return _site_id(session, name)
 
 
 def _checked(examples: Iterable[LabelledText]) -> dict[tuple[str, str], LabelledText]:
@@ -370,7 +380,10 @@ def _retrain(
     base = fitted.base
     serve = bool(fitted.active)
     with store.session() as session:
-        site_row = session.scalars(select(SiteRow).where(SiteRow.name == site)).one()
+        site_id = _locked_site_id(session, site)
+        if site_id is None:  # removed while the adapter was fitted
+            raise NotFound(f"No site called {site!r}.")
+        site_row = session.get_one(SiteRow, site_id)
         current = session.scalar(
             select(SiteAdapterRow)
             .where(SiteAdapterRow.site_id == site_row.id, SiteAdapterRow.serving.is_(True))
@@ -519,7 +532,7 @@ def rollback(db: Store | HasStore, site: str, version: int, *, by: str) -> Adapt
     "rolled_back"), with an audit entry. Version 0 means the base: no adapter serves."""
     store = _store(db)
     with store.session() as session:
-        site_id = _site_id(session, site)
+        site_id = _locked_site_id(session, site)
         if site_id is None:
             raise NotFound(f"No site called {site!r}.")
         rows = {
