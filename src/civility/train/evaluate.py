@@ -111,6 +111,35 @@ def hatecheck(
     }
 
 
+def dynahate(
+    data_dir: Path, predict: Predict, attribute: str = "IDENTITY_ATTACK", threshold: float = 0.5
+) -> dict[str, Any] | None:
+    """HateCheck-style accuracy on DynaHate's dev and test statements (evaluation only: its
+    licence is not stated), overall, per ``type`` of hate (and "none" for the not-hateful
+    ones, which include plain abuse) and for original statements vs their perturbations.
+    ``None`` when the file is not in ``data_dir``."""
+    path = data_dir / "dynahate2021.parquet"
+    if not path.is_file():
+        return None
+    df = pd.read_parquet(path)
+    hateful = predict(list(df["text"]))[:, NAMES.index(attribute)] >= threshold
+    correct = pd.Series(hateful == (df["label"] == "hate").to_numpy())
+
+    def grouped(by: pd.Series) -> dict[str, dict[str, float | int]]:
+        per = correct.groupby(by.astype(str).to_numpy()).agg(["mean", "size"]).sort_values("mean")
+        return {
+            str(k): {"accuracy": round(float(r["mean"]), 4), "n": int(r["size"])}
+            for k, r in per.iterrows()
+        }
+
+    return {
+        "attribute": attribute,
+        "overall": round(float(correct.mean()), 4),
+        "per_type": grouped(df["type"]),
+        "per_level": grouped(df["level"]),
+    }
+
+
 # The bias set: templates written for evaluation only, kept apart from the training templates
 # of civility.train.synthetic (a test checks that no sentence is shared).
 BIAS_TERMS = (
@@ -256,6 +285,15 @@ def render(report: dict[str, Any]) -> str:
             f"HateCheck accuracy ({hc['attribute']} >= 0.5 = hateful): {hc['overall']:.4f}"
         )
         lines.append("  below 0.50: " + (", ".join(below) or "none"))
+    if report.get("dynahate"):
+        dh = report["dynahate"]
+        types = ", ".join(f"{k} {v['accuracy']:.2f}" for k, v in dh["per_type"].items())
+        levels = ", ".join(f"{k} {v['accuracy']:.2f}" for k, v in dh["per_level"].items())
+        lines.append(
+            f"DynaHate accuracy, dev+test, evaluation only ({dh['attribute']} >= 0.5 = hateful): "
+            f"{dh['overall']:.4f}"
+        )
+        lines.append(f"  by type: {types}; by level: {levels}")
     if "bias" in report:
         b = report["bias"]
         lines.append(

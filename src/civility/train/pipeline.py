@@ -39,7 +39,13 @@ from civility.model.linear import LinearModel, block_features
 from civility.scorer import Scorer
 from civility.text import normalize_text
 from civility.train import perspective, synthetic
-from civility.train.corpora import TRAINING_CORPORA, read_corpus
+from civility.train.corpora import (
+    ALL_CORPORA,
+    SPAM_CORPORA,
+    TRAINING_CORPORA,
+    evaluation_texts,
+    read_corpus,
+)
 from civility.train.perspective import add_perspective_heads, load_scored
 
 VALID_SHARE = 0.2
@@ -89,9 +95,7 @@ def add_weak_labels(frame: pd.DataFrame, normalized: Sequence[str]) -> pd.DataFr
     frame = frame.copy()
     # The toxicity corpora were collected from comment threads, tweets and forums for their
     # language, not for selling: their texts are the SPAM head's ordinary negatives.
-    spam_free = frame["corpus"].isin(
-        [c for c in TRAINING_CORPORA if c not in ("youtube_spam", "sms_spam")]
-    )
+    spam_free = frame["corpus"].isin([c for c in ALL_CORPORA if c not in SPAM_CORPORA])
     frame.loc[spam_free & frame["SPAM"].isna(), "SPAM"] = 0.0
     words = [set(t.split()) for t in normalized]
     profane = np.array([len(w & PROFANE) for w in words])
@@ -118,7 +122,7 @@ def load_corpora(
 ) -> pd.DataFrame:
     """Every training corpus, labelled per attribute, with a fixed ``split`` column."""
     names = list(corpora) if corpora is not None else list(TRAINING_CORPORA)
-    frames = [TRAINING_CORPORA[n](read_corpus(data_dir, n)) for n in names]
+    frames = [ALL_CORPORA[n](read_corpus(data_dir, n)) for n in names]
     if templates:
         frames.append(synthetic.template_frame())
     frame = pd.concat(frames, ignore_index=True)
@@ -128,6 +132,11 @@ def load_corpora(
         for c, i in zip(frame["corpus"], frame["id"], strict=True)
     ]
     normalized = [normalize_text(t) for t in frame["text"]]
+    # No row whose normalised text is an evaluation-only text of any file (README).
+    held_out = {normalize_text(t) for t in evaluation_texts(data_dir)}
+    keep = np.array([n not in held_out for n in normalized])
+    frame = frame[keep].reset_index(drop=True)
+    normalized = [n for n, k in zip(normalized, keep, strict=True) if k]
     frame = add_weak_labels(frame, normalized)
     frame["normalized"] = normalized
     return frame
@@ -380,6 +389,7 @@ def evaluation_report(
         )
     report["impermium"] = ev.impermium(data_dir, predict_all)
     report["hatecheck"] = ev.hatecheck(data_dir, predict_all)
+    report["dynahate"] = ev.dynahate(data_dir, predict_all)
     report["bias"] = ev.bias(predict_all)
     report["news_suite"] = suite_report(
         scorer or Scorer.from_model(model), span_sample(frame, seed=seed), SPAN_SAMPLE_LABEL
