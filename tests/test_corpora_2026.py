@@ -25,7 +25,7 @@ def _row(frame: pd.DataFrame, ident: str) -> pd.Series:
 
 
 def test_every_trainable_2026_file_has_a_loader_and_the_evaluation_ones_have_none() -> None:
-    data = Path("/work/shared/data")
+    data = corpora.default_data_dir()
     expected = {
         "ruddit_reddit",
         "gab_hate_corpus",
