@@ -86,7 +86,7 @@ def render_markdown(card: dict[str, Any]) -> str:
         "## Data",
         "",
         "Held-out `valid` rows (a fixed 20% of each corpus, by a hash of its id) were never trained on.",
-        "Evaluation only, never trained on: hatecheck, impermium2012_insults, olid2019_test, the SemEval-2021 test split (not in the data at all), and civility's own news-comment suite (`train/news_suite.jsonl`, hand-written). No templated sentence is a HateCheck or suite case (a test checks it; 1.0.0's \"I despise {g}\" template was seven of them).",
+        "Evaluation only, never trained on: hatecheck, impermium2012_insults, olid2019_test, dynahate2021, the `test` splits of gab_hate_corpus, edos2023_sexism, hatexplain, sbic2020, hatemoji, identity_nontoxic_wikipedia and convabuse2021 (and hatemoji's `check` suite), the SemEval-2021 test split (not in the data at all), and civility's own news-comment suite (`train/news_suite.jsonl`, hand-written). No training row has the normalised text of one of those evaluation texts (SBIC test posts recur in davidson2017_tweets and stormfront2018_sentences: they are left out). No templated sentence is a HateCheck or suite case (a test checks it; 1.0.0's \"I despise {g}\" template was seven of them).",
         "",
         "| corpus | train | valid | " + " | ".join(NAMES) + " |",
         "|---|---:|---:|" + "---:|" * len(NAMES),
