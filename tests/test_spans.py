@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from civility.errors import ModelError
@@ -86,6 +89,33 @@ def test_a_saved_tagger_loads_and_tags_identically(tiny_tagger: SpanTagger, tmp_
     assert loaded.tag(norm) == tiny_tagger.tag(norm)
     assert loaded.threshold == tiny_tagger.threshold
     assert loaded.spans(norm.original) == tiny_tagger.spans(norm.original)
+
+
+def test_the_generic_head_also_tags_tokens_near_the_likeliest_one() -> None:
+    probs = np.array([0.05, 0.3, 0.16, 0.12, 0.5])
+    tagger = SpanTagger(threshold={GENERIC: 0.45}, fallback=0.0, relative=0.3)
+    assert tagger.selected(probs) == [1, 2, 4]  # 0.16 >= 0.3 * 0.5 > 0.12
+    assert tagger.selected(probs, fallback=False) == [4]  # the threshold alone
+    tagger.fallback = 0.6  # the likeliest token is not likely enough: the threshold alone
+    assert tagger.selected(probs) == [4]
+
+
+def test_without_a_relative_share_the_fallback_is_the_one_likeliest_token() -> None:
+    tagger = SpanTagger(threshold={GENERIC: 0.6}, fallback=0.2)
+    assert tagger.relative == 1.0
+    assert tagger.selected(np.array([0.3, 0.1, 0.3])) == [0]
+    assert tagger.selected(np.array([0.15, 0.1])) == []
+
+
+def test_the_relative_share_is_saved_and_an_older_artifact_loads_without_it(
+    tiny_tagger: SpanTagger, tmp_path: Path
+) -> None:
+    meta_path = replace(tiny_tagger, relative=0.5, fallback=0.1).save(tmp_path)
+    assert SpanTagger.load(tmp_path).relative == 0.5
+    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    del meta["relative"]
+    meta_path.write_text(json.dumps(meta), encoding="utf-8")
+    assert SpanTagger.load(tmp_path).relative == 1.0
 
 
 def test_a_corrupted_tagger_artifact_is_refused(tiny_tagger: SpanTagger, tmp_path: Path) -> None:

@@ -171,6 +171,9 @@ class SpanTagger:
 
     threshold: dict[str, float] = field(default_factory=dict)
     fallback: float = 1.0
+    # Generic head: tokens at least ``relative`` times as likely as the post's likeliest one
+    # are tagged too, where that one clears ``fallback`` (1.0: off).
+    relative: float = 1.0
     version: str = "dev"
     n_bits: int = N_BITS
     heads_: tuple[str, ...] = ()
@@ -269,18 +272,18 @@ class SpanTagger:
         self, probs: FloatArray, head: str = GENERIC, *, fallback: bool = True
     ) -> list[int]:
         """Token indices tagged for ``head``: those over its threshold; for the generic head
-        (and ``fallback``), the single likeliest token when none is over it but that one
-        clears ``self.fallback``: in a post known to be toxic, something is."""
-        keep = [int(k) for k in np.flatnonzero(probs >= self.threshold.get(head, 0.5))]
-        if (
-            not keep
-            and fallback
-            and head == GENERIC
-            and len(probs)
-            and float(probs.max()) >= self.fallback
-        ):
-            keep = [int(np.argmax(probs))]
-        return keep
+        (and ``fallback``), where the likeliest token clears ``self.fallback`` (in a post
+        known to be toxic, something is), that token and every token at least
+        ``self.relative`` times as likely: a post's spans are its likeliest words, whatever
+        the tagger's absolute confidence in them."""
+        over = probs >= self.threshold.get(head, 0.5)
+        if fallback and head == GENERIC and len(probs):
+            top = float(probs.max())
+            if top >= self.fallback and self.relative < 1.0:
+                over = over | (probs >= self.relative * top)
+            elif top >= self.fallback and not over.any():
+                over[int(np.argmax(probs))] = True
+        return [int(k) for k in np.flatnonzero(over)]
 
     def spans(self, text: str, head: str = GENERIC) -> list[tuple[int, int, float]]:
         """Merged character spans of ``text`` (original offsets) with their highest token
@@ -327,6 +330,7 @@ class SpanTagger:
             "heads": list(self.heads_),
             "threshold": {h: float(self.threshold.get(h, 0.5)) for h in self.heads_},
             "fallback": float(self.fallback),
+            "relative": float(self.relative),
             "n_bits": self.n_bits,
             "metadata": self.metadata,
             "sha256": _sha256(arrays_path),
@@ -372,6 +376,7 @@ class SpanTagger:
         return cls(
             threshold={str(k): float(v) for k, v in meta["threshold"].items()},
             fallback=float(meta["fallback"]),
+            relative=float(meta.get("relative", 1.0)),
             version=str(meta["version"]),
             n_bits=n_bits,
             heads_=heads,

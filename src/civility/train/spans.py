@@ -23,6 +23,7 @@ CIVIL = "civil_comments_spans.parquet"
 TYPED = tuple(h for h in HEADS if h != GENERIC)
 _THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.15, 0.71, 0.05))
 _FALLBACKS = (1.0, 0.3, 0.2, 0.15, 0.1, 0.05, 0.0)
+_RELATIVES = (0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3)
 
 
 def char_f1(predicted: Collection[int], gold: Collection[int]) -> float:
@@ -144,27 +145,44 @@ def mean_char_f1(tagger: SpanTagger, posts: Sequence[SpanPost]) -> float:
     return float(np.mean(scores)) if scores else 0.0
 
 
-def tune_threshold(tagger: SpanTagger, posts: Sequence[SpanPost]) -> tuple[float, float]:
-    """The generic head's (threshold, fallback) that maximise mean char F1 on ``posts``."""
+def tune_threshold(tagger: SpanTagger, posts: Sequence[SpanPost]) -> tuple[float, float, float]:
+    """The generic head's (threshold, fallback) that maximise mean char F1 on ``posts``, then,
+    given those, its ``relative`` share. In that order, so that the threshold stays the best
+    one on its own: the scorer and the typed measure use it without the fallback."""
     probs = [pr[GENERIC] for pr in tagger.tag_many([p.norm for p in posts])]
+
+    def score(threshold: float, fallback: float, relative: float) -> float:
+        tagger.threshold[GENERIC], tagger.fallback, tagger.relative = (
+            threshold,
+            fallback,
+            relative,
+        )
+        return float(
+            np.mean(
+                [
+                    char_f1(_predicted_chars(p.norm, tagger.selected(pr)), p.gold)
+                    for p, pr in zip(posts, probs, strict=True)
+                ]
+            )
+        )
+
     best = (-1.0, 0.5, 1.0)
     for t in _THRESHOLDS:
         for f in _FALLBACKS:
             if f >= t and f != 1.0:
                 continue
-            tagger.threshold[GENERIC], tagger.fallback = t, f
-            score = float(
-                np.mean(
-                    [
-                        char_f1(_predicted_chars(p.norm, tagger.selected(pr)), p.gold)
-                        for p, pr in zip(posts, probs, strict=True)
-                    ]
-                )
-            )
-            if score > best[0]:
-                best = (score, t, f)
-    tagger.threshold[GENERIC], tagger.fallback = best[1], best[2]
-    return best[1], best[2]
+            got = score(t, f, 1.0)
+            if got > best[0]:
+                best = (got, t, f)
+    top, threshold, fallback = best
+    relative = 1.0
+    if fallback < 1.0:  # without a fallback nothing is tagged relative to the likeliest token
+        for r in _RELATIVES:
+            got = score(threshold, fallback, r)
+            if got > top:
+                top, relative = got, r
+    tagger.threshold[GENERIC], tagger.fallback, tagger.relative = threshold, fallback, relative
+    return threshold, fallback, relative
 
 
 def _fit_tuned(semeval: Sequence[SpanPost], extra: Sequence[SpanPost], seed: int) -> SpanTagger:
@@ -174,9 +192,9 @@ def _fit_tuned(semeval: Sequence[SpanPost], extra: Sequence[SpanPost], seed: int
     tune_idx = {int(i) for i in order[: len(semeval) // 5]}
     tune = [semeval[i] for i in sorted(tune_idx)]
     inner = _fit([*(p for i, p in enumerate(semeval) if i not in tune_idx), *extra], seed)
-    threshold, fallback = tune_threshold(inner, tune)
+    threshold, fallback, relative = tune_threshold(inner, tune)
     tagger = _fit([*semeval, *extra], seed)
-    tagger.threshold[GENERIC], tagger.fallback = threshold, fallback
+    tagger.threshold[GENERIC], tagger.fallback, tagger.relative = threshold, fallback, relative
     return tagger
 
 
@@ -247,6 +265,7 @@ def cross_validate_spans(data_dir: Path, folds: int = 5, seed: int = 0) -> dict[
                 "baseline_f1": baseline_f1(baseline_words(train), test),
                 "threshold": tagger.threshold[GENERIC],
                 "fallback": tagger.fallback,
+                "relative": tagger.relative,
                 "fit_seconds": seconds,
             }
         )
