@@ -248,7 +248,7 @@ def predict(
     return scorer.probabilities([scorer.normalize_text(t) for t in texts], scale=scale)
 
 
-MODEL_VERSION = "1.1.0"
+MODEL_VERSION = "1.1.1"
 SUMMARY = (
     "Linear multi-attribute classifier over normalised text, trained on the mixed-domain corpora "
     "of ../shared/data with per-corpus class balancing, civility's own lexicon features and "
