@@ -97,7 +97,10 @@ from civility.scorer import Scorer
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 IntArray = np.ndarray[Any, np.dtype[np.int64]]
 
-ADAPTER_FORMAT = 2
+# 3: an attribute adapter may carry its severe guard's weights (``guard``); format 2 (none)
+# is read too, its severe rows floored as when it was written.
+ADAPTER_FORMAT = 3
+READABLE_FORMATS = (2, 3)
 _ARTEFACTS = frozenset(ARTEFACTS)
 PROTECTED = ("THREAT", "SEVERE_TOXICITY")
 # The site's own n-grams (over normalised text without source artefacts, identity words kept).
@@ -147,14 +150,29 @@ class AdaptSettings:
     max_source_share: float = 0.5
     protected: tuple[str, ...] = PROTECTED
     floor_margin: float = 0.05
-    # Where the base scores SEVERE_TOXICITY at least this high (slurs, threats), no adapted
-    # attribute is lowered below the base by more than floor_margin either (above 1: off).
+    # Where the base scores SEVERE_TOXICITY at least this high (slurs, threats), the severe
+    # guard applies (above 1: off). ``severe_guard_mode`` "source": a lowering there must
+    # survive dropping the examples of the source (moderator, key) that approved the most such
+    # texts: each attribute also fits a *guard* adapter without that source's examples, and on
+    # those rows the larger of the two log-odds is served. "floor": no attribute is lowered
+    # there below the base by more than floor_margin (also what an adapter without a guard,
+    # e.g. of format 2, does).
+    # The guard adapter serves only where the other sources' examples show approvals of severe
+    # texts too: at least ``severe_guard_support`` of them (label 0, base SEVERE_TOXICITY at
+    # least severe_guard), from at least two sources. Otherwise nobody else's decisions say
+    # that such texts may pass (an adapter never shown one would only extrapolate), and the
+    # severe rows are floored.
     severe_guard: float = 0.5
+    severe_guard_mode: str = "source"
+    severe_guard_support: int = 10
     # A word, n-gram or base feature gets a weight of its own only when labels from at least
     # this many sources contain it: one account's labels cannot teach the adapter a word
-    # nobody else labelled (200 approvals of slurs by one moderator). Others' columns are
-    # penalised ``single_source_penalty`` times harder, i.e. kept at zero.
+    # nobody else labelled (200 approvals of slurs by one moderator). ``lone_terms`` "zero":
+    # other columns are penalised ``single_source_penalty`` times harder, i.e. kept at zero;
+    # "raise": their weights may not be negative (one account can make a word count toward
+    # the attribute, never against it).
     min_term_sources: int = 2
+    lone_terms: str = "zero"
     single_source_penalty: float = 1e6
     # Monotone in severity: the weights on these attributes' base log-odds are never negative,
     # so a text the base finds more severe (a slur, a threat) is never made *less* likely by
@@ -409,8 +427,12 @@ class AttributeAdapter:
     intercept: float
     active: bool = False
     report: dict[str, Any] = field(default_factory=dict)
+    # The severe guard's adapter (``severe_guard_mode`` "source"): the same inputs, fitted
+    # without the examples of the source that approved the most texts the base finds severe.
+    guard: GuardWeights | None = None
     _site: _SiteFeatures | None = field(default=None, repr=False, compare=False)
     _dense: FloatArray | None = field(default=None, repr=False, compare=False)
+    _guard_dense: FloatArray | None = field(default=None, repr=False, compare=False)
 
     def site_features(self) -> _SiteFeatures | None:
         if not self.site_blocks:
@@ -430,17 +452,54 @@ class AttributeAdapter:
 
     def logit(self, base: BaseOutputs) -> FloatArray:
         """The adapted log-odds (whether or not the adapter is active)."""
+        dense = self._dense_base(base.features.shape[1]) if len(self.base_columns) else None
+        return self._logit(base, self.w_logits, dense, self.w_site, self.intercept)
+
+    def guard_logit(self, base: BaseOutputs) -> FloatArray:
+        """The guard adapter's log-odds (``None`` guard: an error)."""
+        g = self.guard
+        if g is None:
+            raise ModelError(f"The {self.attribute} adapter has no guard.")
+        dense = None
+        if len(self.base_columns):
+            width = base.features.shape[1]
+            if self._guard_dense is None or len(self._guard_dense) != width:
+                self._guard_dense = np.zeros(width)
+                self._guard_dense[self.base_columns] = g.w_base
+            dense = self._guard_dense
+        return self._logit(base, g.w_logits, dense, g.w_site, g.intercept)
+
+    def _logit(
+        self,
+        base: BaseOutputs,
+        w_logits: FloatArray,
+        dense_base: FloatArray | None,
+        w_site: FloatArray,
+        intercept: float,
+    ) -> FloatArray:
         z = (
             base.logits[:, self.column]
-            + (_clip_logits(base.logits) - self.logit_center) @ self.w_logits
-            + self.intercept
+            + (_clip_logits(base.logits) - self.logit_center) @ w_logits
+            + intercept
         )
-        if len(self.base_columns):
-            z = z + base.features @ self._dense_base(base.features.shape[1])
+        if dense_base is not None:
+            z = z + base.features @ dense_base
         site = self.site_features()
         if site is not None and base.normalized:
-            z = z + site.dot(base.normalized, self.w_site)
+            z = z + site.dot(base.normalized, w_site)
         return np.asarray(z, dtype=np.float64)
+
+
+@dataclass
+class GuardWeights:
+    """An attribute adapter's weights refitted without one source's examples (the severe
+    guard's): the same inputs as the adapter's own, another set of weights."""
+
+    w_logits: FloatArray
+    w_base: FloatArray
+    w_site: FloatArray
+    intercept: float
+    dropped: int = 0  # examples left out (the leading approver of severe texts')
 
 
 class _SiteFeatures:
@@ -599,8 +658,39 @@ class _Design:
     # LSA inputs (the last columns): components over the first site block's columns (lone
     # columns zeroed), and the mean and spread their projections are standardised by.
     lsa: tuple[FloatArray, FloatArray, FloatArray] | None = None
-    # Columns whose weight may not be negative (settings.monotone's log-odds).
+    # Columns whose weight may not be negative (settings.monotone's log-odds; with
+    # ``lone_terms`` "raise", the columns of one source too).
     nonnegative: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # Each column's penalty before the one-source rule, and the monotone log-odds columns
+    # (what :func:`_constrained` starts from when the guard refits without a source).
+    raw_penalty: FloatArray = field(default_factory=lambda: np.zeros(0))
+    monotone: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+
+
+def _lone_columns(
+    x: sp.csr_matrix, sources: IntArray | None, n_logits: int, settings: AdaptSettings
+) -> Any:
+    """Columns whose non-zero rows come from fewer than ``min_term_sources`` sources (never the
+    base log-odds: they are every example's, not a term)."""
+    lone = np.zeros(x.shape[1], dtype=bool)
+    if sources is not None and settings.min_term_sources > 1:
+        lone = _source_support(x, sources) < settings.min_term_sources
+        lone[:n_logits] = False
+    return lone
+
+
+def _constrained(
+    raw_penalty: FloatArray, lone: Any, monotone: IntArray, settings: AdaptSettings
+) -> tuple[FloatArray, IntArray]:
+    """The penalties and the non-negative columns under the one-source rule: ``lone`` columns
+    held at zero (``lone_terms`` "zero") or kept from going negative ("raise")."""
+    penalty = raw_penalty.copy()
+    if settings.lone_terms == "raise":
+        return penalty, np.union1d(monotone, np.flatnonzero(lone)).astype(np.int64)
+    if settings.lone_terms != "zero":
+        raise InvalidInput(f"lone_terms must be 'zero' or 'raise'. Got {settings.lone_terms!r}.")
+    penalty[np.flatnonzero(lone)] *= settings.single_source_penalty
+    return penalty, monotone
 
 
 def _site_blocks(texts: Sequence[str], settings: AdaptSettings) -> list[FeatureBlock]:
@@ -672,12 +762,8 @@ def _build_design(
             c = settings.c_site_ngrams if b.name == "site_words" else settings.c_site_chars
             penalties.append(np.full(b.size, 1.0 / c))
     x = sp.csr_matrix(sp.hstack(parts, format="csr"), dtype=np.float64)
-    penalty = np.concatenate(penalties)
-    lone = np.zeros(x.shape[1], dtype=bool)
-    if sources is not None and settings.min_term_sources > 1:
-        lone = _source_support(x, sources) < settings.min_term_sources
-        lone[:n_logits] = False  # the base's log-odds are every example's, not a term
-        penalty[lone] *= settings.single_source_penalty
+    raw_penalty = np.concatenate(penalties)
+    lone = _lone_columns(x, sources, n_logits, settings)
     lsa = None
     if site_x is not None and blocks[0].name == "site_words" and settings.site_lsa > 0:
         start = x.shape[1] - site_x.shape[1]
@@ -687,11 +773,15 @@ def _build_design(
         words = sp.csr_matrix(site_x[:, : blocks[0].size])
         dense = (np.asarray(words @ components.T) - mean) / spread
         x = sp.csr_matrix(sp.hstack([x, sp.csr_matrix(dense)], format="csr"))
-        penalty = np.concatenate([penalty, np.full(len(mean), 1.0 / settings.c_site_lsa)])
-    nonnegative = np.array(
+        raw_penalty = np.concatenate([raw_penalty, np.full(len(mean), 1.0 / settings.c_site_lsa)])
+        lone = np.concatenate([lone, np.zeros(len(mean), dtype=bool)])
+    monotone = np.array(
         [j for j, a in enumerate(logit_names) if a in settings.monotone], dtype=np.int64
     )
-    return _Design(x, penalty, center, base_columns, blocks, n_logits, lsa, nonnegative)
+    penalty, nonnegative = _constrained(raw_penalty, lone, monotone, settings)
+    return _Design(
+        x, penalty, center, base_columns, blocks, n_logits, lsa, nonnegative, raw_penalty, monotone
+    )
 
 
 def _lsa(
@@ -825,13 +915,26 @@ class SiteAdapter:
             if "SEVERE_TOXICITY" in self.attributes
             else np.zeros(len(probs), dtype=bool)
         )
+        severe_rows = np.flatnonzero(severe)
+        by_source = self.settings.severe_guard_mode == "source"
         for name, adapter in self.adapters.items():
             if only_active and not adapter.active:
                 continue
             j = adapter.column
-            adapted = sigmoid(adapter.logit(base))
+            z = adapter.logit(base)
             floor = base.probs[:, j] - self.settings.floor_margin
-            guarded = np.ones(len(probs), dtype=bool) if name in self.settings.protected else severe
+            if name in self.settings.protected:
+                guarded = np.ones(len(probs), dtype=bool)
+            elif by_source and adapter.guard is not None:
+                # Severe rows: lowered only as far as the adapter fitted without the leading
+                # approver of severe texts lowers them too.
+                if len(severe_rows):
+                    guard = adapter.guard_logit(_subset(base, severe_rows))
+                    z[severe_rows] = np.maximum(z[severe_rows], guard)
+                guarded = np.zeros(len(probs), dtype=bool)
+            else:
+                guarded = severe
+            adapted = sigmoid(z)
             probs[:, j] = np.where(guarded, np.maximum(adapted, floor), adapted)
         return probs
 
@@ -874,6 +977,14 @@ class SiteAdapter:
                 arrays[f"{name}.site{k}.terms"] = np.array(terms, dtype=np.str_)
                 arrays[f"{name}.site{k}.idf"] = b.idf
             arrays[f"{name}.w_site"] = ad.w_site
+            if ad.guard is not None:
+                meta["adapters"][name]["guard"] = {
+                    "intercept": ad.guard.intercept,
+                    "dropped": ad.guard.dropped,
+                }
+                arrays[f"{name}.guard.w_logits"] = ad.guard.w_logits
+                arrays[f"{name}.guard.w_base"] = ad.guard.w_base
+                arrays[f"{name}.guard.w_site"] = ad.guard.w_site
         return meta, arrays
 
     def to_bytes(self) -> bytes:
@@ -898,9 +1009,10 @@ class SiteAdapter:
                 }
         except (zipfile.BadZipFile, KeyError, ValueError, UnicodeDecodeError) as exc:
             raise ModelError(f"The adapter is unreadable: {exc}") from exc
-        if meta.get("format") != ADAPTER_FORMAT:
+        if meta.get("format") not in READABLE_FORMATS:
             raise ModelError(
-                f"Adapter format {meta.get('format')!r} is not supported; expected {ADAPTER_FORMAT}."
+                f"Adapter format {meta.get('format')!r} is not supported; expected one of "
+                f"{', '.join(map(str, READABLE_FORMATS))}."
             )
         return cls.from_arrays(meta, arrays, scorer)
 
@@ -929,6 +1041,7 @@ class SiteAdapter:
                 intercept=float(spec["intercept"]),
                 active=bool(spec["active"]),
                 report=dict(spec.get("report", {})),
+                guard=_read_guard(name, spec, arrays),
             )
         adapter = cls(
             base={str(k): str(v) for k, v in meta["base"].items()},
@@ -940,6 +1053,22 @@ class SiteAdapter:
         if scorer is not None:
             adapter.check_base(scorer)
         return adapter
+
+
+def _read_guard(
+    name: str, spec: Mapping[str, Any], arrays: Mapping[str, np.ndarray[Any, Any]]
+) -> GuardWeights | None:
+    """The guard's weights (format 3), or ``None`` (format 2: the severe rows are floored)."""
+    guard = spec.get("guard")
+    if guard is None:
+        return None
+    return GuardWeights(
+        w_logits=np.asarray(arrays[f"{name}.guard.w_logits"], dtype=np.float64),
+        w_base=np.asarray(arrays[f"{name}.guard.w_base"], dtype=np.float64),
+        w_site=np.asarray(arrays[f"{name}.guard.w_site"], dtype=np.float64),
+        intercept=float(guard["intercept"]),
+        dropped=int(guard.get("dropped", 0)),
+    )
 
 
 def _read_site_blocks(
@@ -1128,6 +1257,20 @@ def _fit_checked(
     adapter = _adapter_from(
         design, _fit_rows(design, offset, y, weights, None, scale, settings), name, column
     )
+    if (
+        settings.severe_guard_mode == "source"
+        and name not in settings.protected
+        and "SEVERE_TOXICITY" in logit_names
+    ):
+        severity = base.probs[rows, list(logit_names).index("SEVERE_TOXICITY")]
+        adapter.guard = _fit_guard(
+            design, offset, y, source_ids.astype(np.int64), severity, exs, scale, settings
+        )
+        # The severe rows: "source" (the guard adapter, fitted without ``guard_dropped``
+        # examples) or "floor".
+        report["severe_guard"] = "floor" if adapter.guard is None else "source"
+        if adapter.guard is not None:
+            report["guard_dropped"] = adapter.guard.dropped
     base_logit = offset
     # The check is on a fair sample of the site: when some examples were picked for review
     # by their priority (Example.fair false), on the others only.
@@ -1166,6 +1309,84 @@ def _fit_checked(
         report["reason"] = "gain on held-out decisions not yet confirmed"
     adapter.report = report
     return adapter
+
+
+def _leading_approver(
+    y: IntArray, sources: IntArray, severity: FloatArray, settings: AdaptSettings
+) -> int:
+    """The source whose approvals (label 0) hold the most texts the base finds severe (at least
+    ``severe_guard``); ties, e.g. none, by the sum of those approvals' severity."""
+    approved = y == 0
+    n_sources = int(sources.max()) + 1
+    count = np.bincount(
+        sources[approved & (severity >= settings.severe_guard)], minlength=n_sources
+    )
+    mass = np.bincount(sources[approved], weights=severity[approved], minlength=n_sources)
+    return int(np.lexsort((mass, count))[-1])
+
+
+def _fit_guard(
+    design: _Design,
+    offset: FloatArray,
+    y: IntArray,
+    sources: IntArray,
+    severity: FloatArray,
+    exs: list[Example],
+    scale: float,
+    settings: AdaptSettings,
+) -> GuardWeights | None:
+    """The severe guard's weights: the attribute refitted, at the same penalty ``scale`` on the
+    same inputs, without the examples of :func:`_leading_approver` (its one-source rule and
+    source cap recomputed on the others). ``None`` (the severe rows are floored) when the
+    others approved fewer than ``severe_guard_support`` severe texts or all from one source;
+    all zero (the guard's score is the base's) where the rest cannot be fitted (one class or
+    one source left)."""
+    leader = _leading_approver(y, sources, severity, settings)
+    keep = np.flatnonzero(sources != leader)
+    vouched = (y == 0) & (severity >= settings.severe_guard) & (sources != leader)
+    if (
+        vouched.sum() < max(1, settings.severe_guard_support)
+        or len(np.unique(sources[vouched])) < 2
+    ):
+        return None
+    n_logits = design.n_logits
+    n_site = sum(b.size for b in design.site_blocks)
+    zero = GuardWeights(
+        np.zeros(n_logits),
+        np.zeros(len(design.base_columns)),
+        np.zeros(n_site),
+        0.0,
+        len(y) - len(keep),
+    )
+    if not len(keep) or y[keep].min() == y[keep].max():
+        return zero
+    try:
+        kept_weights = source_weights([exs[i].source for i in keep], settings.max_source_share)
+    except InvalidInput:
+        return zero
+    weights = np.zeros(len(y))
+    weights[keep] = kept_weights
+    lone = _lone_columns(design.x[keep], sources[keep], n_logits, settings)
+    if design.lsa is not None:
+        lone[design.x.shape[1] - design.lsa[0].shape[0] :] = False
+    penalty, nonnegative = _constrained(design.raw_penalty, lone, design.monotone, settings)
+    refit = _Design(
+        design.x,
+        penalty,
+        design.center,
+        design.base_columns,
+        design.site_blocks,
+        n_logits,
+        design.lsa,
+        nonnegative,
+        design.raw_penalty,
+        design.monotone,
+    )
+    params = _fit_rows(refit, offset, y, weights, keep, scale, settings)
+    fitted = _adapter_from(refit, params, "", 0)
+    return GuardWeights(
+        fitted.w_logits, fitted.w_base, fitted.w_site, fitted.intercept, len(y) - len(keep)
+    )
 
 
 def _empty(name: str, column: int, n_logits: int) -> AttributeAdapter:
