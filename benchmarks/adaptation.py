@@ -56,6 +56,25 @@ when a weight comes out negative). The two guards of the poisoning test cost the
 one moderator's 200 approvals of slurs then make them pass; ``min_term_sources`` 1 (two seeds)
 +0.042 / +0.063.
 
+Then the blanket floor on severe texts gave way to the guard by source (``severe_guard_mode``
+"source", adapter format 3): on rows the base finds severe the larger of the adapter's and a
+guard adapter's log-odds serves, the guard fitted without the source that approved the most
+severe texts (the floor stays where the other sources approved fewer than 10 severe texts or
+all from one source). Two seeds, random order, all eight sites, 2 cores shared with other
+helpers (load 3-4), against main measured the same way in the same hour (``--seeds 2 --orders
+random``; main 593 s, this 522 s): mean gain +0.000 / +0.009 / +0.029 / +0.046 / +0.060 /
++0.076 at 50 / 100 / 200 / 400 / 800 / 1,600 (main +0.000 / +0.009 / +0.026 / +0.039 / +0.049
+/ +0.062; severe_guard 0.9 was +0.045 / +0.071 at 400 / 1,600), adapted - plain +0.014 /
+-0.007 / +0.003 / +0.005 / +0.006 / +0.007 (ahead from 200 on; at 100 most sites' adapters are
+not yet activated), worst adapted - base 0.0000 (main 0.0000). At 1,600, per site (main →
+this, plain): civil_comments 0.607 → 0.621 (0.612), edos 0.752 → 0.784 (0.797), hatexplain
+0.760 → 0.799 (0.790), sbic 0.832 → 0.852 (0.855); the other four within 0.001. Retraining at
+1,600: 5.15 s CPU on average, 8.66 s at most (main in the same run conditions 4.64 / 7.86: the
+guard is one more fit); wall 7.5 s mean, 13.2 s max (main 8.1 / 29.0: the machine was busy).
+Scoring with an adapter 81% of the base's speed (main 77% in its run; the figure moves with
+the load). One-source columns kept non-negative instead of zero (``lone_terms`` "raise", two
+seeds): +0.044 at 400, +0.077 at 1,600, retraining 4.57 s CPU: within noise, not adopted.
+
 What did not help (one or two seeds, all eight sites, random order, mean gain at 100 / 200 /
 400 / 1,600): the pool texts as ``unlabelled`` for the site words' vocabulary and IDF +0.0007 /
 -0.0001 / +0.0002 / +0.0004 (kept: free of labels, honest); LSA inputs (``site_lsa``) 50 at

@@ -53,13 +53,23 @@ Guards:
   THREAT log-odds (``monotone``) are never negative: a text the base finds more severe is never
   made less likely by them;
 * **protected attributes** (THREAT and SEVERE_TOXICITY by default) may be raised by an
-  adapter but never lowered below the base by more than ``floor_margin``; and where the base
-  scores SEVERE_TOXICITY at least ``severe_guard`` (0.5: slurs, threats), no attribute is lowered
-  by more than that margin (applied when scoring, :meth:`SiteAdapter.apply`). Together with
+  adapter but never lowered below the base by more than ``floor_margin`` (applied when
+  scoring, :meth:`SiteAdapter.apply`);
+* **severe texts, by source**: where the base scores SEVERE_TOXICITY at least
+  ``severe_guard`` (0.5: slurs, threats), a lowering must survive dropping the labels of the
+  source that approved the most such texts: each other attribute also fits a *guard* adapter
+  (same inputs, at the same penalty) without that source's labels, and on those rows the
+  larger of the two log-odds serves. Where the other sources approved fewer than
+  ``severe_guard_support`` severe texts, or all from one source, there is no guard adapter and
+  those rows are floored instead (no attribute lowered below the base by more than
+  ``floor_margin``; ``severe_guard_mode`` "floor": always, as before format 3). Together with
   the source cap this is what keeps an account that approves slurs from making them pass
-  (at 0.9 the replayed sites gained about 0.004 AUC on average, and one moderator's 200
-  approvals of "... is run by a <slur>" lowered those texts' TOXICITY from 0.34-0.72 to
-  0.01-0.05 through the base log-odds: tests/test_store_labels.py).
+  (without it, one moderator's 200 approvals of "... is run by a <slur>" lowered those
+  texts' TOXICITY from 0.34-0.72 to 0.01-0.05 through the base log-odds:
+  tests/test_store_labels.py), while a site whose moderators approve texts the base finds
+  severe (several corpora replayed in benchmarks/adaptation.py) is still learnt from: +0.007
+  mean AUC at 400 decisions and +0.014 at 1,600 over the blanket floor there. It defends
+  against one account: accounts that collude, all approving severe texts, defeat it.
 
 An adapter belongs to the base it was trained on: it records the base's version and SHA-256,
 and :meth:`SiteAdapter.from_bytes` refuses another base.
