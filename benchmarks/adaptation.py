@@ -74,6 +74,24 @@ guard is one more fit); wall 7.5 s mean, 13.2 s max (main 8.1 / 29.0: the machin
 Scoring with an adapter 81% of the base's speed (main 77% in its run; the figure moves with
 the load). One-source columns kept non-negative instead of zero (``lone_terms`` "raise", two
 seeds): +0.044 at 400, +0.077 at 1,600, retraining 4.57 s CPU: within noise, not adopted.
+Site character n-grams on top (``site_chars``): stopped after the first site (civil_comments
+0.623 at 1,600 against 0.621, but scoring 62% of the base's speed and retraining 18.5 s CPU
+under load 5: both bars broken).
+
+Five seeds, ``--orders random,teach --teach-max 400``, the guard by source (1,546 s wall under
+load 1-6): random order +0.001 / +0.011 / +0.026 / +0.046 / +0.062 / +0.077 at 50 / 100 / 200 /
+400 / 800 / 1,600 (spread ±0.001-0.007), adapted - plain +0.002 / -0.005 / +0.001 / +0.006 /
++0.007 / +0.007; at 1,600 adapted / plain: civil_comments 0.623 / 0.615, ruddit 0.863 / 0.842,
+convabuse 0.937 / 0.924, gab 0.837 / 0.829, edos 0.785 / 0.799, hatexplain 0.804 / 0.794, sbic
+0.856 / 0.858, olid 0.798 / 0.785. Teach order 0.736 / 0.740 / 0.743 / 0.751 at 100 / 200 /
+250 / 400. Worst adapted - base -0.0021 (edos2023_sexism, seed 3, teach 200). Retraining at
+1,600: 5.09 s CPU on average, 9.39 s at most (civil_comments under load 5.9; wall 14.6 s).
+Alone at load 1.3, one ``fit_adapter`` at 1,600 random decisions (two runs each): civil_comments
+7.7-8.5 s wall with the floor, 8.0-8.2 s with the guard; hatexplain 5.5-5.7 / 5.5-6.0 s: the
+guard's extra fit is within noise, but civil_comments' retraining is near the 10 s bar on this
+machine either way. Bars met: the 0.005 floor; not met: +0.05 at 400 (+0.046), +0.08 at 1,600
+(+0.077), beating plain at every N (all but 100: most sites' adapters are not yet activated
+there), teach at 250, retraining under 10 s wall (met alone, not under load 6).
 
 What did not help (one or two seeds, all eight sites, random order, mean gain at 100 / 200 /
 400 / 1,600): the pool texts as ``unlabelled`` for the site words' vocabulary and IDF +0.0007 /
