@@ -5,34 +5,27 @@ from __future__ import annotations
 
 import io
 import json
-import random
 import zipfile
 
 import numpy as np
 import pytest
+from adapt_support import MODERATORS, crypto_decisions
 
 from civility import adapt
 from civility.adapt import AdaptSettings, Example, SiteAdapter, fit_adapter
 from civility.model import write_npz
 from civility.scorer import Scorer
 
-MODERATORS = ("ann", "bob", "cat", "dan")
 SUBJECTS = ("the council", "this article", "the new road", "the referee", "the mayor")
-ENDINGS = ("fine to me", "a bit late", "quite interesting", "worth reading", "about right")
 SLURS = ("faggot", "nigger", "kike", "spic", "tranny", "raghead")
 
 
 def _site_examples(n: int, seed: int) -> list[Example]:
     """Moderators who reject comments that mention "crypto" and approve the rest."""
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        text = f"{rng.choice(SUBJECTS)} is {rng.choice(ENDINGS)}"
-        toxic = rng.random() < 0.4
-        if toxic:
-            text += rng.choice((" buy crypto now", " crypto is the answer", " ask me about crypto"))
-        out.append(Example(f"site-{i}", f"{text} #{i}", int(toxic), MODERATORS[i % 4]))
-    return out
+    return [
+        Example(f"site-{d.index}", d.text, int(d.toxic), d.moderator)
+        for d in crypto_decisions(n, seed, subjects=SUBJECTS)
+    ]
 
 
 SEVERE = "SEVERE_TOXICITY"

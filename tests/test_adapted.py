@@ -3,19 +3,15 @@ byte for byte wherever no adapter is active."""
 
 from __future__ import annotations
 
-import random
-
 import numpy as np
 import pytest
+from adapt_support import crypto_decisions
 
 from civility.adapt import AdaptSettings, Example, SiteAdapter, fit_adapter
 from civility.adapted import AdaptedScorer
 from civility.errors import InvalidInput, ModelError
 from civility.scorer import Scorer
 
-MODERATORS = ("ann", "bob", "cat", "dan")
-SUBJECTS = ("the council", "this article", "the new road", "the referee", "the budget")
-ENDINGS = ("fine to me", "a bit late", "quite interesting", "worth reading", "about right")
 PROBE = [
     "the budget is fine to me buy crypto now",
     "the budget is fine to me",
@@ -28,15 +24,10 @@ PROBE = [
 
 def crypto_site(n: int, seed: int = 1) -> list[Example]:
     """A site whose moderators reject comments about crypto (a rule the base does not know)."""
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        text = f"{rng.choice(SUBJECTS)} is {rng.choice(ENDINGS)}"
-        toxic = rng.random() < 0.4
-        if toxic:
-            text += rng.choice((" buy crypto now", " crypto is the answer", " ask me about crypto"))
-        out.append(Example(f"e-{i}", f"{text} #{i}", int(toxic), MODERATORS[i % 4]))
-    return out
+    return [
+        Example(f"e-{d.index}", d.text, int(d.toxic), d.moderator)
+        for d in crypto_decisions(n, seed)
+    ]
 
 
 @pytest.fixture(scope="module")

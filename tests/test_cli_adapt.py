@@ -6,38 +6,27 @@ from __future__ import annotations
 
 import csv
 import json
-import random
 from pathlib import Path
 
 import pytest
+from adapt_support import crypto_decisions
 from cli_support import run_cli
 
 from civility.scorer import Scorer
 from civility.store import Store, site_examples, site_scorer
 
-SUBJECTS = ("the council", "this article", "the new road", "the referee", "the budget")
-ENDINGS = ("fine to me", "a bit late", "quite interesting", "worth reading", "about right")
-MODERATORS = ("ann", "bob", "cat", "dan")
-
 
 def _rows(n: int, seed: int = 1) -> list[dict[str, str]]:
     """A site whose moderators rejected comments about crypto."""
-    rng = random.Random(seed)
-    out = []
-    for i in range(n):
-        text = f"{rng.choice(SUBJECTS)} is {rng.choice(ENDINGS)}"
-        toxic = rng.random() < 0.4
-        if toxic:
-            text += rng.choice((" buy crypto now", " crypto is the answer", " ask me about crypto"))
-        out.append(
-            {
-                "id": f"r{i}",
-                "text": f"{text} #{i}",
-                "decision": "reject" if toxic else "approve",
-                "source": f"moderator:{MODERATORS[i % 4]}",
-            }
-        )
-    return out
+    return [
+        {
+            "id": f"r{d.index}",
+            "text": d.text,
+            "decision": "reject" if d.toxic else "approve",
+            "source": f"moderator:{d.moderator}",
+        }
+        for d in crypto_decisions(n, seed)
+    ]
 
 
 def _csv(path: Path, rows: list[dict[str, str]]) -> Path:

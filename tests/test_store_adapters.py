@@ -5,12 +5,11 @@ PostgreSQL; the real shipped model where an adapter is fitted."""
 
 from __future__ import annotations
 
-import random
-
 import numpy as np
 import pytest
 import sqlalchemy as sa
 import store_fixtures
+from adapt_support import crypto_decisions
 from alembic import command
 
 from civility.adapt import AdaptSettings
@@ -37,33 +36,22 @@ from civility.store._store import alembic_config
 db_url = store_fixtures.db_url
 store = store_fixtures.store
 
-MODERATORS = ("ann", "bob", "cat", "dan")
-SUBJECTS = ("the council", "this article", "the new road", "the referee", "the budget")
-ENDINGS = ("fine to me", "a bit late", "quite interesting", "worth reading", "about right")
 CRYPTO = "the budget is fine to me buy crypto now"
 
 
 def crypto_site(n: int, seed: int = 1, *, start: int = 0) -> list[LabelledText]:
     """A site whose moderators reject comments about crypto (a rule the base does not know)."""
-    rng = random.Random(seed)
-    out = []
-    for i in range(start, start + n):
-        text = f"{rng.choice(SUBJECTS)} is {rng.choice(ENDINGS)}"
-        toxic = rng.random() < 0.4
-        if toxic:
-            text += rng.choice((" buy crypto now", " crypto is the answer", " ask me about crypto"))
-        text += f" #{i}"
-        out.append(
-            LabelledText(
-                text_key(text),
-                text,
-                "TOXICITY",
-                int(toxic),
-                "moderator",
-                f"moderator:{MODERATORS[i % 4]}",
-            )
+    return [
+        LabelledText(
+            text_key(d.text),
+            d.text,
+            "TOXICITY",
+            int(d.toxic),
+            "moderator",
+            f"moderator:{d.moderator}",
         )
-    return out
+        for d in crypto_decisions(n, seed, start=start)
+    ]
 
 
 def _alembic(engine: sa.Engine, direction: str, revision: str) -> None:
