@@ -7,11 +7,15 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
+import scipy.sparse as sp
+from sklearn.linear_model import Ridge
 
 from civility.errors import InvalidInput
 from civility.model import load_model, save_model
 from civility.scorer import Scorer
+from civility.train import perspective as P
 
 FRIENDLY = [
     "you are a wonderful person",
@@ -76,3 +80,60 @@ def test_a_model_without_perspective_heads_answers_both_scales_from_its_balanced
         plain.predict_proba(texts, scale="perspective"),
         plain.predict_proba(texts, scale="balanced"),
     )
+
+
+def _scored_frame(texts: list[str], toxic: list[float], imputed: list[bool]) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {
+            "text": texts,
+            "source": "rtp_perspective",
+            "group": [f"g{i}" for i in range(len(texts))],
+        }
+    )
+    for name in P.SCORED:
+        frame[name] = toxic if name != "FLIRTATION" else [0.1 + 0.02 * i for i in range(len(texts))]
+        frame[f"{name}_real"] = [name == "TOXICITY" or not m for m in imputed]
+    return frame
+
+
+def test_imputed_targets_weigh_less_than_perspectives_own_scores_except_toxicitys_anchors() -> None:
+    frame = _scored_frame(["a", "b", "c"], [0.9, 0.1, 0.03], [False, True, True])
+    rows = np.arange(3)
+    assert P._row_weights(frame, "TOXICITY", rows).tolist() == [1.0, 1.0, 1.0]
+    imputed = P.IMPUTED_WEIGHT
+    assert P._row_weights(frame, "INSULT", rows).tolist() == [1.0, imputed, imputed]
+    assert 0.0 < P.IMPUTED_WEIGHT < 1.0
+
+
+def test_every_balanced_logit_the_perspective_heads_use_is_folded_into_their_weights(
+    scorer: Scorer,
+) -> None:
+    """The shipped form (one weight vector per head) scores exactly what the fitted ridge
+    regression on the features *and every balanced head's logit* predicts."""
+    texts = [
+        "you stupid idiot, I will kill you",
+        "thanks for the article",
+        "hey gorgeous, call me",
+        "the council meets on tuesday",
+        "go back where you came from, you filthy animals",
+        "what a load of crap",
+        "I disagree with the mayor",
+        "you are a moron",
+    ]
+    toxic = [0.95, 0.02, 0.1, 0.03, 0.9, 0.6, 0.05, 0.8]
+    frame = _scored_frame(texts, toxic, [False, True, False, True, False, True, False, False])
+    fitted = P.add_perspective_heads(scorer.model, frame)
+    served = Scorer.from_model(fitted).score(texts)
+    x, base = P._features(scorer.model, texts)
+    ks = P._balanced_columns(scorer.model)
+    assert len(ks) == len(scorer.model.attributes) - 1  # all but FLIRTATION
+    design = sp.hstack([x, sp.csr_matrix(P.BASE_WEIGHT * base[:, ks])], format="csr")
+    for name in ("TOXICITY", "INSULT", "FLIRTATION"):
+        rows = np.arange(len(texts))
+        y = frame[name].to_numpy(dtype=np.float64)
+        reg = Ridge(alpha=P.ALPHA).fit(
+            design, P._logit(y), sample_weight=P._row_weights(frame, name, rows)
+        )
+        expected = 1.0 / (1.0 + np.exp(-reg.predict(design)))
+        got = np.array([s[name] for s in served])
+        assert np.allclose(got, expected, atol=1e-5), name

@@ -25,11 +25,12 @@ SUPERVISION: dict[str, str] = {
 # The second scale, shared by every attribute Perspective scored.
 PERSPECTIVE_SUPERVISION = (
     "Perspective's scale (the main scores): per attribute, a ridge regression of the logit of Perspective's own score on the "
-    "same features plus the balanced head's logit (folded into one weight vector), on wikipedia_context_toxicity (TOXICITY, "
+    "same features plus every balanced head's logit (folded into one weight vector), on wikipedia_context_toxicity (TOXICITY, "
     "19,992 comments) and rtp_perspective (all eight attributes, 4,765 snippets); the other attributes of Wikipedia comments "
     "with TOXICITY < 0.3 are imputed from it (rtp's conditional mean), and civil anchors (harmless templates, "
     "identity_nontoxic_wikipedia train split, ConvAbuse messages no annotator found abusive, train and dev splits) get the "
-    "scores Perspective gives civil text. SPAM has no Perspective scores: both scales are its balanced head."
+    "scores Perspective gives civil text. Imputed targets weigh 0.2 against Perspective's real scores (the anchors' TOXICITY "
+    "weighs 1). SPAM has no Perspective scores: both scales are its balanced head."
 )
 
 

@@ -248,7 +248,7 @@ def predict(
     return scorer.probabilities([scorer.normalize_text(t) for t in texts], scale=scale)
 
 
-MODEL_VERSION = "1.1.1"
+MODEL_VERSION = "1.1.2"
 SUMMARY = (
     "Linear multi-attribute classifier over normalised text, trained on the mixed-domain corpora "
     "of ../shared/data with per-corpus class balancing, civility's own lexicon features and "
@@ -273,7 +273,7 @@ def _recipe(char: bool) -> dict[str, str]:
         + ("character 2-5-gram TF-IDF within words (min_df 3, 120k) + " if char else "")
         + f"civility lexicon block ({len(FEATURES)} word-list and compositional features); source artefacts stripped and identity words replaced by one placeholder in the n-gram blocks",
         "learner": f"one L2 logistic regression per attribute (liblinear, C={C})",
-        "perspective": f"perspective-scale heads: ridge regression (alpha {perspective.ALPHA:g}) of the logit of Perspective's score on the same features plus the balanced head's logit, on {' and '.join(perspective.FILES)} (all rows; FLIRTATION from rtp_perspective only)",
+        "perspective": f"perspective-scale heads: ridge regression (alpha {perspective.ALPHA:g}) of the logit of Perspective's score on the same features plus every balanced head's logit, on {' and '.join(perspective.FILES)} (all rows; imputed targets weighted {perspective.IMPUTED_WEIGHT:g}, the civil anchors' TOXICITY 1; FLIRTATION from rtp_perspective only)",
         "weighting": f"classes balanced within each corpus (ratio capped at {MAX_CLASS_RATIO:g}); corpora weighted by sqrt(size)",
     }
 
