@@ -31,6 +31,43 @@ def test_obfuscated_words_are_seen_through(written: str, word: str) -> None:
     assert norm.original[token.begin : token.end] == written
 
 
+@pytest.mark.parametrize(
+    ("text", "words", "pieces"),
+    [
+        # An article or "I" beside letters joined by dots or dashes is a word of its own.
+        ("you are a c-u-n-t", ["you", "are", "a", "cunt"], ["you", "are", "a", "c-u-n-t"]),
+        ("I have a b-a-d day", ["i", "have", "a", "bad", "day"], None),
+        ("a f. u. c. k", ["a", "fuck"], ["a", "f. u. c. k"]),
+        ("s-h-i-t i said", ["shit", "i", "said"], ["s-h-i-t", "i", "said"]),
+        ("a c-u", ["a", "c", "u"], None),  # what is left is too short to join
+        # Between spaced letters, only when the rest is a known word and the whole is not.
+        ("I am a b i t c h", ["i", "am", "a", "bitch"], ["I", "am", "a", "b i t c h"]),
+        ("you b i t c h i hate you", ["you", "bitch", "i", "hate", "you"], None),
+        ("a s s", ["ass"], ["a s s"]),
+        ("a s s h o l e", ["asshole"], None),
+        ("f u c k you", ["fuck", "you"], None),
+        ("i d i o t", ["idiot"], None),
+        ("a b a d", ["abad"], None),  # "bad" is no obfuscation target; see the vocabulary
+        ("a-s-s", ["ass"], None),
+    ],
+)
+def test_a_one_letter_word_is_not_glued_to_spaced_letters(
+    text: str, words: list[str], pieces: list[str] | None
+) -> None:
+    norm = normalize(text)
+    assert list(norm.words) == words
+    if pieces is not None:
+        assert [text[t.begin : t.end] for t in norm.tokens] == pieces
+    assert WordNormalizer().words(text) == words
+
+
+def test_the_vocabulary_decides_spaced_letters_beside_a_one_letter_word() -> None:
+    assert normalize("I had a b a d day", {"bad"}).words == ("i", "had", "a", "bad", "day")
+    # The whole, when known, wins over the part: "a l o n e" is "alone", not "a lone".
+    assert normalize("a l o n e", {"alone", "lone"}).words == ("alone",)
+    assert normalize("a l o n e", {"lone"}).words == ("a", "lone")
+
+
 def test_plain_words_and_numbers_are_left_alone() -> None:
     assert (
         normalize_text("In 2016 the 3rd covid19 wave hit 100 towns")
@@ -93,6 +130,8 @@ TRICKY = [
     "a s s h o l e",
     "s.h.i.t",
     "f - u - c - k you",
+    "you are a c-u-n-t",
+    "I am a b i t c h i said",
     "plan a! b c",
     "I a m here",
     "x y",

@@ -7,13 +7,15 @@ shown on what the user wrote.
 What is undone: Unicode compatibility forms (NFKC), accents, homoglyphs (Cyrillic and Greek
 look-alikes), zero-width characters, case, letter runs (``stuuupid``), leetspeak
 (``idi0t``, ``a$$``), masking (``f*ck``, ``sh!t``) and spaced or dotted letters
-(``a s s h o l e``, ``s.h.i.t``). URLs, @mentions and HTML entities become marker tokens.
+(``a s s h o l e``, ``s.h.i.t``; an ``a`` or ``I`` beside them stays a word of its
+own, ``a c-u-n-t``). URLs, @mentions and HTML entities become marker tokens.
 """
 
 from __future__ import annotations
 
 import functools
 import html
+import itertools
 import re
 import unicodedata
 from collections.abc import Container
@@ -276,10 +278,66 @@ def _raw_tokens(folded: str) -> list[tuple[str, int, int, str]]:
     return out
 
 
+# The one-letter English words ("a", "I"): when spaced letters meet one of these they may be
+# a real word beside an obfuscated one ("you are a c-u-n-t", "I am a b i t c h").
+_ONE_LETTER_WORDS = frozenset("ai")
+
+
+def _known(word: str, vocabulary: Container[str] | None) -> bool:
+    return word in OBFUSCATION_TARGETS or (vocabulary is not None and word in vocabulary)
+
+
+def _run_bounds(
+    run: list[tuple[str, int, int, str]], folded: str, vocabulary: Container[str] | None
+) -> tuple[int, int]:
+    """The part ``run[b:e]`` of a run of single letters that spells one word, leaving out a
+    leading or trailing ``a``/``i`` that is a word of its own.
+
+    Two rules, both keeping ``a s s`` and ``f u c k`` whole:
+
+    - Letters joined by separators (a dot or dash in every gap, ``c-u-n-t``, ``f. u. c. k``)
+      never take in an ``a``/``i`` that only whitespace separates from them: ``a c-u-n-t``
+      is ``a`` and ``cunt``.
+    - Letters joined by whitespace alone give no such sign, so there the ``a``/``i`` stands
+      apart only when the word without it is a known one (an obfuscation target or in
+      ``vocabulary``) and the word with it is not: ``a b i t c h`` is ``a`` and ``bitch``,
+      while ``a s s`` stays ``ass``. The word left must still have three letters.
+    """
+    n = len(run)
+    spaces = [folded[x[2] : y[1]].isspace() for x, y in itertools.pairwise(run)]
+    lead = run[0][3] in _ONE_LETTER_WORDS and spaces[0]
+    trail = run[-1][3] in _ONE_LETTER_WORDS and spaces[-1]
+    if not (lead or trail):
+        return 0, n
+    candidates = [
+        (b, e)
+        for b, e in ((1, n), (0, n - 1), (1, n - 1))
+        if (lead or b == 0) and (trail or e == n)
+    ]
+    if not all(spaces):
+        for b, e in candidates:
+            if e - b >= 2 and not any(spaces[b : e - 1]):
+                return b, e
+        return 0, n
+
+    def spelled(b: int, e: int) -> str:
+        return normalize_word("".join(t[3] for t in run[b:e]), vocabulary)
+
+    if _known(spelled(0, n), vocabulary):
+        return 0, n
+    for b, e in candidates:
+        if e - b >= 3 and _known(spelled(b, e), vocabulary):
+            return b, e
+    return 0, n
+
+
 def _join_spaced(
-    items: list[tuple[str, int, int, str]], folded: str
+    items: list[tuple[str, int, int, str]],
+    folded: str,
+    vocabulary: Container[str] | None = None,
 ) -> list[tuple[str, int, int, str]]:
-    """Join runs of three or more single letters split by a space, dot or dash (``a s s``)."""
+    """Join runs of three or more single letters split by a space, dot or dash (``a s s``),
+    each without a one-letter word at its edge that stands apart (:func:`_run_bounds`)."""
     out: list[tuple[str, int, int, str]] = []
     i = 0
     while i < len(items):
@@ -292,8 +350,14 @@ def _join_spaced(
         ):
             j += 1
         if j - i >= 3:
-            word = "".join(t[3] for t in items[i:j])
-            out.append(("word", items[i][1], items[j - 1][2], word))
+            run = items[i:j]
+            b, e = _run_bounds(run, folded, vocabulary)
+            out.extend(run[:b])
+            if e - b >= 3:
+                out.append(("word", run[b][1], run[e - 1][2], "".join(t[3] for t in run[b:e])))
+            else:
+                out.extend(run[b:e])
+            out.extend(run[e:])
             i = j
         else:
             out.append(items[i])
@@ -311,7 +375,7 @@ def normalize(text: str, vocabulary: Container[str] | None = None) -> Normalized
     words: list[str] = []
     begins: list[int] = []
     ends: list[int] = []
-    for kind, b, e, raw in _join_spaced(_raw_tokens(folded), folded):
+    for kind, b, e, raw in _join_spaced(_raw_tokens(folded), folded, vocabulary):
         if kind == "word":
             norm = normalize_word(raw, vocabulary)
             if not norm:
