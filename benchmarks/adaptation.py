@@ -175,16 +175,18 @@ def site_frame(data_dir: Path, name: str) -> pd.DataFrame:
 
 def _base_key(excluded: str) -> str:
     from civility.model.lexicon import LEXICON_VERSION
-    from civility.train.corpora import TRAINING_CORPORA
+    from civility.train.corpora import THREAT_CORPORA, TRAINING_CORPORA
     from civility.train.pipeline import MODEL_VERSION
 
-    text = json.dumps([excluded, sorted(TRAINING_CORPORA), MODEL_VERSION, LEXICON_VERSION])
+    shipped = sorted([*TRAINING_CORPORA, *THREAT_CORPORA])
+    text = json.dumps([excluded, shipped, MODEL_VERSION, LEXICON_VERSION])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 class Bases:
     """The base model for each site: the shipped model where the site is not one of the
-    training corpora, else the same recipe refitted without it (cached on disk). Site rows whose
+    training corpora (nor one read for THREAT alone), else the same recipe refitted without it
+    (cached on disk). Site rows whose
     normalised text the base trained on are dropped from the replay."""
 
     def __init__(self, data_dir: Path, say: Callable[[str], None] = print) -> None:
@@ -201,9 +203,9 @@ class Bases:
 
     def model_dir(self, site: str) -> Path | None:
         """``None`` (the shipped model) or the cached leave-``site``-out model's folder."""
-        from civility.train.corpora import TRAINING_CORPORA
+        from civility.train.corpora import THREAT_CORPORA, TRAINING_CORPORA
 
-        if site not in TRAINING_CORPORA:
+        if site not in TRAINING_CORPORA and site not in THREAT_CORPORA:
             return None
         return CACHE / "loco" / f"{site}-{_base_key(site)}"
 

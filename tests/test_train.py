@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from civility.attributes import NAMES
 from civility.scorer import Scorer
 from civility.train import pipeline
-from civility.train.corpora import TRAINING_CORPORA
+from civility.train.corpora import THREAT_CORPORA, TRAINING_CORPORA
 
 TOXIC = [
     "you are a stupid idiot",
@@ -49,6 +50,12 @@ SPAM = [
     "click here for cheap followers http://x.co/a",
     "visit my website for free money",
 ] * 3
+THREATS = [
+    "I will find you and hurt you",
+    "someone should shoot them all",
+    "we will burn their houses down",
+    "I am going to break your neck",
+] * 2
 HAM = [
     "nice song, I love the chorus",
     "this video brings back memories",
@@ -165,7 +172,40 @@ def _write_tiny_data(directory: Path) -> None:
             {"id": [str(i) for i in range(24)], "text": SPAM + HAM, "spam": [1] * 12 + [0] * 12}
         ),
     }
-    assert set(frames) == set(TRAINING_CORPORA)
+    # The corpora read for THREAT alone, in their files' own columns: threats, then civil posts.
+    threat_texts = THREATS + CLEAN[:8]
+    threat = [True] * len(THREATS) + [False] * 8
+    threat_ids = [str(i) for i in range(len(threat_texts))]
+    frames["edos2023_sexism"] = pd.DataFrame(
+        {
+            "id": threat_ids,
+            "text": threat_texts,
+            "sexist": threat,
+            "category": [
+                "1. threats, plans to harm and incitement" if t else "none" for t in threat
+            ],
+            "vector": ["1.1" if t else "none" for t in threat],
+            "split": "train",
+        }
+    )
+    frames["implicit_hate_tweets"] = pd.DataFrame(
+        {
+            "id": threat_ids,
+            "text": threat_texts,
+            "label": ["implicit_hate" if t else "not_hate" for t in threat],
+            "implicit_category": ["threatening" if t else "" for t in threat],
+        }
+    )
+    frames["hatemoji"] = pd.DataFrame(
+        {
+            "id": threat_ids,
+            "text": threat_texts,
+            "hate": threat,
+            "type": ["threateninglanguage" if t else "none" for t in threat],
+            "split": "train",
+        }
+    )
+    assert set(frames) == set(TRAINING_CORPORA) | set(THREAT_CORPORA)
     frames["semeval2021_toxic_spans"] = pd.DataFrame(
         {
             "id": ids,
@@ -279,6 +319,28 @@ def test_validation_rows_are_fixed_and_never_templates(tiny_data: Path) -> None:
     assert set(frame.loc[frame["corpus"] == "civility_templates", "split"]) == {"train"}
     corpora = frame[frame["corpus"] != "civility_templates"]
     assert 0.05 < (corpora["split"] == "valid").mean() < 0.4
+
+
+def test_the_threat_corpora_teach_threat_and_change_no_other_head(tiny_data: Path) -> None:
+    shipped = pipeline.load_corpora(tiny_data)
+    without = pipeline.load_corpora(tiny_data, list(TRAINING_CORPORA))
+    extra = shipped["corpus"].isin(THREAT_CORPORA).to_numpy()
+    assert extra.any() and not shipped.loc[extra, "vocabulary"].any()
+    assert shipped.loc[extra, "THREAT"].sum() > 0 and without["vocabulary"].all()
+    for name in NAMES:
+        if name != "THREAT":
+            assert shipped.loc[extra, name].isna().all(), name
+    a = pipeline.fit_model(shipped[shipped["split"] == "train"])
+    b = pipeline.fit_model(without[without["split"] == "train"])
+    # The threat corpora's words shape no vocabulary (some are theirs alone: "neck").
+    assert a.blocks[0].vocabulary == b.blocks[0].vocabulary
+    novel = {w for t in THREATS for w in t.lower().split()} - set(b.blocks[0].vocabulary)
+    assert novel and not novel & set(a.blocks[0].vocabulary)
+    j = NAMES.index("THREAT")
+    others = [k for k in range(len(NAMES)) if k != j]
+    assert np.array_equal(a.coef[:, others], b.coef[:, others])
+    assert np.array_equal(a.intercept[others], b.intercept[others])
+    assert not np.array_equal(a.coef[:, j], b.coef[:, j])
 
 
 def test_weights_balance_classes_inside_each_corpus() -> None:

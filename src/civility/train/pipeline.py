@@ -6,6 +6,7 @@ The recipe, chosen by leave-one-corpus-out numbers (``benchmarks/quality.py``):
    (:mod:`civility.train.corpora`); attributes no corpus supervises well get weak labels
    from the lexicon (PROFANITY, SEXUALLY_EXPLICIT) or from a rule over other labels
    (SEVERE_TOXICITY); the templated sentences of :mod:`civility.train.synthetic` are added.
+   The corpora of :data:`~civility.train.corpora.THREAT_CORPORA` supervise THREAT alone.
 2. A fixed 20% of each corpus (by a hash of its id) is held out as ``valid`` and never
    trained on by the shipped model.
 3. Features: word 1-2-gram TF-IDF and character 2-5-gram TF-IDF of the *normalised* text,
@@ -42,6 +43,7 @@ from civility.train import perspective, synthetic
 from civility.train.corpora import (
     ALL_CORPORA,
     SPAM_CORPORA,
+    THREAT_CORPORA,
     TRAINING_CORPORA,
     evaluation_texts,
     read_corpus,
@@ -120,8 +122,12 @@ def add_weak_labels(frame: pd.DataFrame, normalized: Sequence[str]) -> pd.DataFr
 def load_corpora(
     data_dir: Path, corpora: Sequence[str] | None = None, *, templates: bool = True
 ) -> pd.DataFrame:
-    """Every training corpus, labelled per attribute, with a fixed ``split`` column."""
-    names = list(corpora) if corpora is not None else list(TRAINING_CORPORA)
+    """Every training corpus, labelled per attribute, with a fixed ``split`` column.
+
+    Without ``corpora``, the shipped recipe's: :data:`TRAINING_CORPORA` and, for THREAT alone,
+    :data:`THREAT_CORPORA` (their rows' other attributes unknown, ``vocabulary`` False: they
+    do not shape the n-gram vocabulary)."""
+    names = list(corpora) if corpora is not None else [*TRAINING_CORPORA, *THREAT_CORPORA]
     frames = [ALL_CORPORA[n](read_corpus(data_dir, n)) for n in names]
     if templates:
         frames.append(synthetic.template_frame())
@@ -139,6 +145,15 @@ def load_corpora(
     normalized = [n for n, k in zip(normalized, keep, strict=True) if k]
     frame = add_weak_labels(frame, normalized)
     frame["normalized"] = normalized
+    threat_only = (
+        frame["corpus"].isin(THREAT_CORPORA).to_numpy()
+        if corpora is None
+        else np.zeros(len(frame), dtype=bool)
+    )
+    for name in NAMES:
+        if name != "THREAT" and name in frame:
+            frame.loc[threat_only, name] = np.nan
+    frame["vocabulary"] = ~threat_only
     return frame
 
 
@@ -214,11 +229,25 @@ def fit_model(
         normalized = [normalize_text(t) for t in frame["text"]]
         frame = add_weak_labels(frame, normalized)
     blocks = _blocks(char, lexicon_scale)
-    x = block_features(blocks, normalized, preprocess=PREPROCESS, fit=True).astype(np.float64)
+    # Rows with ``vocabulary`` False (the THREAT-only corpora) are featurised with the
+    # vocabulary and IDF the other rows fitted, so that they change no other head.
+    shaping = (
+        frame["vocabulary"].to_numpy(dtype=bool)
+        if "vocabulary" in frame
+        else np.ones(len(frame), dtype=bool)
+    )
+    inside, outside = np.flatnonzero(shaping), np.flatnonzero(~shaping)
+    x = block_features(
+        blocks, [normalized[i] for i in inside], preprocess=PREPROCESS, fit=True
+    ).astype(np.float64)
+    if len(outside):
+        rest = block_features(blocks, [normalized[i] for i in outside], preprocess=PREPROCESS)
+        order = np.argsort(np.concatenate([inside, outside]), kind="stable")
+        x = sp.csr_matrix(sp.vstack([x, rest.astype(np.float64)], format="csr")[order])
     lexicon_start = x.shape[1] - len(FEATURES)
     spam_only = [lexicon_start + FEATURES.index(f) for f in SPAM_ONLY]
     corpus = frame["corpus"].to_numpy()
-    keep_all = _spread_mask(x, corpus, lexicon_start, min_corpora)
+    keep_all = _spread_mask(x[inside], corpus[inside], lexicon_start, min_corpora)
     keep_most = keep_all.copy()
     keep_most[spam_only] = 0.0
     coef = np.zeros((x.shape[1], len(attributes)))
