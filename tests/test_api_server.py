@@ -15,11 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
+from adapt_support import crypto_decisions
 from api_support import InThread, Subprocess, analyze_body, assert_google_error
 from cli_support import Done, run_cli
 
 from civility.api import SqlStorage
+from civility.scorer import Scorer
 from civility.settings import Settings
+from civility.store import LabelledText, Store, record_examples, retrain, text_key
 
 ANALYZE = "/v1alpha1/comments:analyze"
 SUGGEST = "/v1alpha1/comments:suggestscore"
@@ -619,8 +622,52 @@ def test_metrics_count_requests_latency_and_scores(server: Server, client: httpx
     assert (
         'civility_http_request_seconds_bucket{le="0.05",route="/v1alpha1/comments:analyze"}' in text
     )
-    assert 'civility_scores_bucket{attribute="TOXICITY",le="1.0"}' in text
+    assert 'civility_scores_bucket{adapter="base",attribute="TOXICITY",le="1.0"}' in text
     assert json.loads(httpx.get(server.base + "/healthz").text)["status"] == "ok"
+
+
+def _scores_count(text: str, adapter: str) -> float:
+    found = re.search(
+        rf'civility_scores_count\{{adapter="{adapter}",attribute="TOXICITY"\}} (\S+)', text
+    )
+    return float(found.group(1)) if found else 0.0
+
+
+def test_score_metrics_name_the_adapter_that_scored(
+    server: Server, client: httpx.Client, real_scorer: Scorer
+) -> None:
+    # Site "metered" gets a serving adapter (version 1) in the server's own database: the
+    # server picks it up on the next request that names the site.
+    store = Store.open(server.env["CIVILITY_DATABASE_URL"])
+    try:
+        examples = [
+            LabelledText(
+                text_key(d.text),
+                d.text,
+                "TOXICITY",
+                int(d.toxic),
+                "moderator",
+                f"moderator:{d.moderator}",
+            )
+            for d in crypto_decisions(300)
+        ]
+        record_examples(store, "metered", examples)
+        assert retrain(store, real_scorer, "metered", by="test").serving
+    finally:
+        store.close()
+    before = httpx.get(server.base + "/metrics").text
+    base = analyze(client, analyze_body("hello there", "TOXICITY"))
+    adapted = analyze(client, analyze_body("hello there", "TOXICITY", communityId="metered"))
+    assert "civilityAdapter" not in base.json()
+    assert adapted.json()["civilityAdapter"] == "metered/v1"
+    native = client.post(
+        "/api/v1/score", json={"site": "metered", "comments": [{"id": "1", "text": "hi"}]}
+    )
+    assert native.json()["adapter"] == "metered/v1"
+    text = httpx.get(server.base + "/metrics").text
+    assert _scores_count(text, "base") == _scores_count(before, "base") + 1
+    assert _scores_count(text, "metered/v1") == _scores_count(before, "metered/v1") + 2
+    assert 'civility_scores_bucket{adapter="metered/v1",attribute="TOXICITY",le="1.0"}' in text
 
 
 def test_cors_is_off_by_default(server: Server) -> None:
@@ -656,6 +703,7 @@ def test_metrics_sum_every_worker_with_several(tmp_path: Path) -> None:
             found = re.search(pattern, text)
             assert found is not None, text[:2000]
             assert float(found.group(1)) == 60
+            assert _scores_count(text, "base") == 60
 
 
 @pytest.mark.slow

@@ -20,12 +20,23 @@ from civility.api._openapi import ApiRoute
 
 MULTIPROC_DIR = "PROMETHEUS_MULTIPROC_DIR"
 UNMATCHED = "unmatched"
+# The ``adapter`` label of scores the base model gave (no site, or no serving adapter); an
+# adapter's own label is "SITE/vN", which always holds a "/", so the two never collide.
+BASE = "base"
 
 log = logging.getLogger("civility.api")
 
 
 class Metrics:
-    """Requests by route and status, their latency by route, and the scores returned."""
+    """Requests by route and status, their latency by route, and the scores returned by
+    attribute and by what scored them.
+
+    ``civility_scores`` carries an ``adapter`` label (the ``"SITE/vN"`` a response reports, or
+    ``"base"``) so that a site's score distribution can be seen to move when its adapter
+    activates or rolls back. Its cardinality is bounded by the adapters that served: one value
+    per site adapter version that scored a request since the process (or, with several workers,
+    the multiprocess folder) started, plus ``"base"``; a site without a serving adapter, or any
+    ``communityId`` a client makes up, counts as ``"base"``, never as a value of its own."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -44,8 +55,10 @@ class Metrics:
         )
         self.scores = Histogram(
             "civility_scores",
-            "Returned scores by attribute.",
-            ["attribute"],
+            "Returned scores by attribute and by what scored them: adapter is the site adapter's "
+            '"SITE/vN" (one value per adapter version that served) or "base" for the base '
+            "model.",
+            ["attribute", "adapter"],
             buckets=tuple(i / 10 for i in range(1, 11)),
             registry=self.registry,
         )
@@ -59,9 +72,12 @@ class Metrics:
             return bytes(generate_latest(registry))
         return bytes(generate_latest(self.registry))
 
-    def observe_scores(self, values: Mapping[str, float]) -> None:
+    def observe_scores(self, values: Mapping[str, float], *, adapter: str | None) -> None:
+        """Count one response's scores under ``adapter``, the label of the site adapter that
+        gave them (what the response reports), or ``None`` when the base model did."""
+        label = adapter or BASE
         for attribute, value in values.items():
-            self.scores.labels(attribute).observe(value)
+            self.scores.labels(attribute=attribute, adapter=label).observe(value)
 
 
 class RequestMetrics:

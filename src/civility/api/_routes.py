@@ -80,7 +80,8 @@ def _perspective(
     if name == "analyze":
         result = service.analyze(parse(AnalyzeCommentRequest, body), caller)
         metrics.observe_scores(
-            {a: s["summaryScore"]["value"] for a, s in result.get("attributeScores", {}).items()}
+            {a: s["summaryScore"]["value"] for a, s in result.get("attributeScores", {}).items()},
+            adapter=result.get("civilityAdapter"),
         )
         return result
     return service.suggest(parse(SuggestCommentScoreRequest, body), caller)
@@ -179,7 +180,7 @@ async def _native(
         service.spend(caller)
         result = answer(service, body, caller)
         for item in result[items]:
-            metrics.observe_scores(item["scores"])
+            metrics.observe_scores(item["scores"], adapter=result["adapter"])
         return result
 
     return json_response(await run_in_threadpool(run), pretty=_pretty(query))
