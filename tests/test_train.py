@@ -321,6 +321,13 @@ def test_validation_rows_are_fixed_and_never_templates(tiny_data: Path) -> None:
     assert 0.05 < (corpora["split"] == "valid").mean() < 0.4
 
 
+def test_a_text_its_corpus_calls_not_toxic_is_a_threat_negative(tiny_data: Path) -> None:
+    frame = pipeline.load_corpora(tiny_data)
+    davidson = frame[frame["corpus"] == "davidson2017_tweets"]
+    assert (davidson.loc[davidson["TOXICITY"] == 0, "THREAT"] == 0).all()
+    assert davidson.loc[davidson["TOXICITY"] == 1, "THREAT"].isna().all()  # a toxic one: unknown
+
+
 def test_the_threat_corpora_teach_threat_and_change_no_other_head(tiny_data: Path) -> None:
     shipped = pipeline.load_corpora(tiny_data)
     without = pipeline.load_corpora(tiny_data, list(TRAINING_CORPORA))

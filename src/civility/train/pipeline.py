@@ -93,7 +93,7 @@ def _split(corpus: str, ident: str) -> str:
 
 
 def add_weak_labels(frame: pd.DataFrame, normalized: Sequence[str]) -> pd.DataFrame:
-    """PROFANITY, SEXUALLY_EXPLICIT and SEVERE_TOXICITY where no corpus label exists."""
+    """PROFANITY, SEXUALLY_EXPLICIT, SEVERE_TOXICITY and THREAT where no corpus label exists."""
     frame = frame.copy()
     # The toxicity corpora were collected from comment threads, tweets and forums for their
     # language, not for selling: their texts are the SPAM head's ordinary negatives.
@@ -109,6 +109,13 @@ def add_weak_labels(frame: pd.DataFrame, normalized: Sequence[str]) -> pd.DataFr
         np.isnan(frame["SEXUALLY_EXPLICIT"]), explicit, frame["SEXUALLY_EXPLICIT"]
     )
     tox = frame["TOXICITY"].to_numpy()
+    # A text its corpus calls not toxic (nor offensive, nor hateful) is no threat: without these
+    # civil negatives the THREAT head saw ordinary talk only in the news comments and hate
+    # corpora, and the THREAT_CORPORA lifted civil text toward the hold threshold (suite:
+    # "Welcome to the comments, nice to see a new face here" 0.48); with them, measured on
+    # the train split, THREAT AUC on civil_comments_spans valid 0.9264 -> 0.9316 and civil
+    # news comments at or over 0.4 3.1% -> 2.7%.
+    frame.loc[frame["THREAT"].isna() & (frame["TOXICITY"] == 0), "THREAT"] = 0.0
     ident = np.nan_to_num(frame["IDENTITY_ATTACK"].to_numpy()) > 0
     threat = np.nan_to_num(frame["THREAT"].to_numpy()) > 0
     severe = (tox > 0) & (ident | threat | slur | (profane >= 2))
