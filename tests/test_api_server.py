@@ -15,14 +15,14 @@ from typing import Any
 
 import httpx
 import pytest
-from adapt_support import crypto_decisions
+from adapt_support import crypto_site
 from api_support import InThread, Subprocess, analyze_body, assert_google_error
 from cli_support import Done, run_cli
 
 from civility.api import SqlStorage
 from civility.scorer import Scorer
 from civility.settings import Settings
-from civility.store import LabelledText, Store, record_examples, retrain, text_key
+from civility.store import Store, record_examples, retrain
 
 ANALYZE = "/v1alpha1/comments:analyze"
 SUGGEST = "/v1alpha1/comments:suggestscore"
@@ -640,17 +640,7 @@ def test_score_metrics_name_the_adapter_that_scored(
     # server picks it up on the next request that names the site.
     store = Store.open(server.env["CIVILITY_DATABASE_URL"])
     try:
-        examples = [
-            LabelledText(
-                text_key(d.text),
-                d.text,
-                "TOXICITY",
-                int(d.toxic),
-                "moderator",
-                f"moderator:{d.moderator}",
-            )
-            for d in crypto_decisions(300)
-        ]
+        examples = crypto_site(300)
         record_examples(store, "metered", examples)
         assert retrain(store, real_scorer, "metered", by="test").serving
     finally:

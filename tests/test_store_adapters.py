@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import sqlalchemy as sa
 import store_fixtures
-from adapt_support import crypto_decisions
+from adapt_support import CRYPTO, crypto_site
 from alembic import command
 
 from civility.adapt import AdaptSettings
@@ -29,29 +29,11 @@ from civility.store import (
     rollback,
     site_examples,
     site_scorer,
-    text_key,
 )
 from civility.store._store import alembic_config
 
 db_url = store_fixtures.db_url
 store = store_fixtures.store
-
-CRYPTO = "the budget is fine to me buy crypto now"
-
-
-def crypto_site(n: int, seed: int = 1, *, start: int = 0) -> list[LabelledText]:
-    """A site whose moderators reject comments about crypto (a rule the base does not know)."""
-    return [
-        LabelledText(
-            text_key(d.text),
-            d.text,
-            "TOXICITY",
-            int(d.toxic),
-            "moderator",
-            f"moderator:{d.moderator}",
-        )
-        for d in crypto_decisions(n, seed, start=start)
-    ]
 
 
 def _alembic(engine: sa.Engine, direction: str, revision: str) -> None:
