@@ -9,6 +9,7 @@ from typing import Any
 import pandas as pd
 
 from civility.attributes import NAMES
+from civility.train.perspective import IMPUTED_WEIGHT
 
 # How each attribute is supervised; written out because the mapping is a modelling choice.
 SUPERVISION: dict[str, str] = {
@@ -29,8 +30,9 @@ PERSPECTIVE_SUPERVISION = (
     "19,992 comments) and rtp_perspective (all eight attributes, 4,765 snippets); the other attributes of Wikipedia comments "
     "with TOXICITY < 0.3 are imputed from it (rtp's conditional mean), and civil anchors (harmless templates, "
     "identity_nontoxic_wikipedia train split, ConvAbuse messages no annotator found abusive, train and dev splits) get the "
-    "scores Perspective gives civil text. Imputed targets weigh 0.2 against Perspective's real scores (the anchors' TOXICITY "
-    "weighs 1). SPAM has no Perspective scores: both scales are its balanced head."
+    "scores Perspective gives civil text. Imputed targets weigh "
+    f"{IMPUTED_WEIGHT:g} against Perspective's real scores (the anchors' TOXICITY weighs 1). SPAM has no Perspective "
+    "scores: both scales are its balanced head."
 )
 
 

@@ -180,17 +180,15 @@ def _logit(p: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
 
 def _fit_head(
     x: sp.csr_matrix,
-    base: np.ndarray[Any, Any] | None,
+    base: np.ndarray[Any, Any],
     y: np.ndarray[Any, Any],
-    weight: np.ndarray[Any, Any] | None = None,
+    weight: np.ndarray[Any, Any],
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any], float]:
     """Ridge of logit(y) on ``x`` and the balanced logits ``base`` (rows x heads), rows
     weighted by ``weight``: (feature weights, one weight per balanced logit, intercept)."""
-    design = x if base is None else sp.hstack([x, sp.csr_matrix(BASE_WEIGHT * base)], format="csr")
+    design = sp.hstack([x, sp.csr_matrix(BASE_WEIGHT * base)], format="csr")
     reg = Ridge(alpha=ALPHA).fit(design, _logit(y), sample_weight=weight)
     coef = np.asarray(reg.coef_, dtype=np.float64)
-    if base is None:
-        return coef, np.zeros(0), float(reg.intercept_)
     n = base.shape[1]
     return coef[:-n], coef[-n:] * BASE_WEIGHT, float(reg.intercept_)
 
@@ -209,10 +207,9 @@ def _row_weights(
 ) -> np.ndarray[Any, Any]:
     """1 for Perspective's real scores, :data:`IMPUTED_WEIGHT` for imputed ones (TOXICITY's
     only imputed targets, the civil anchors', keep 1)."""
-    real = scored[f"{name}_real"].to_numpy(dtype=bool)[rows]
     if name == "TOXICITY":
         return np.ones(len(rows))
-    return np.where(real, 1.0, IMPUTED_WEIGHT)
+    return np.where(scored[f"{name}_real"].to_numpy(dtype=bool)[rows], 1.0, IMPUTED_WEIGHT)
 
 
 def _features(
