@@ -122,7 +122,11 @@ def test_every_balanced_logit_the_perspective_heads_use_is_folded_into_their_wei
     ]
     toxic = [0.95, 0.02, 0.1, 0.03, 0.9, 0.6, 0.05, 0.8]
     frame = _scored_frame(texts, toxic, [False, True, False, True, False, True, False, False])
+    coef, scale_coef = scorer.model.coef.copy(), scorer.model.scale_coef.copy()
     fitted = P.add_perspective_heads(scorer.model, frame)
+    # The shipped model (shared by every test that loads it) is left as it was.
+    assert np.array_equal(scorer.model.coef, coef)
+    assert np.array_equal(scorer.model.scale_coef, scale_coef)
     served = Scorer.from_model(fitted).score(texts)
     x, base = P._features(scorer.model, texts)
     ks = P._balanced_columns(scorer.model)

@@ -228,7 +228,7 @@ def add_perspective_heads(model: LinearModel, scored: pd.DataFrame) -> LinearMod
     FLIRTATION head (balanced and perspective alike: it has no balanced corpus). Attributes
     Perspective did not score (SPAM) keep their balanced head on both scales."""
     attributes = list(model.attributes)
-    coef, intercept = model.coef, model.intercept
+    coef, intercept = model.coef.copy(), model.intercept.copy()  # never the caller's arrays
     if "FLIRTATION" not in attributes:
         at = attributes.index("SPAM") if "SPAM" in attributes else len(attributes)
         attributes.insert(at, "FLIRTATION")
