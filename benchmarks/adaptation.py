@@ -175,24 +175,34 @@ def site_frame(data_dir: Path, name: str) -> pd.DataFrame:
 
 def _base_key(excluded: str) -> str:
     from civility.model.lexicon import LEXICON_VERSION
-    from civility.train.corpora import THREAT_CORPORA, TRAINING_CORPORA
+    from civility.train import notions
+    from civility.train.corpora import ALL_CORPORA, THREAT_CORPORA, TRAINING_CORPORA
     from civility.train.pipeline import MODEL_VERSION
 
     shipped = sorted([*TRAINING_CORPORA, *THREAT_CORPORA])
-    text = json.dumps([excluded, shipped, MODEL_VERSION, LEXICON_VERSION])
+    if excluded not in shipped:  # the shipped model's attribute heads: its bytes
+        from civility.model.artifact import default_model_dir
+
+        meta = json.loads((default_model_dir() / "model.json").read_text(encoding="utf-8"))
+        shipped.append(str(meta.get("sha256", "")))
+    notion = [sorted(ALL_CORPORA), notions.NOTION_C, notions.MIN_ROWS, notions.MIN_CLASS]
+    text = json.dumps([excluded, shipped, MODEL_VERSION, LEXICON_VERSION, notion])
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 class Bases:
-    """The base model for each site: the shipped model where the site is not one of the
-    training corpora (nor one read for THREAT alone), else the same recipe refitted without it
-    (cached on disk). Site rows whose
-    normalised text the base trained on are dropped from the replay."""
+    """The base model for each site: the shipped model's attribute heads where the site is not
+    one of the training corpora (nor one read for THREAT alone), else the same recipe refitted
+    without it; in both, notion heads (:mod:`civility.train.notions`) refitted without the
+    site's corpus (cached on disk). Site rows whose normalised text the base or a notion head
+    trained on are dropped from the replay."""
 
     def __init__(self, data_dir: Path, say: Callable[[str], None] = print) -> None:
         self.data_dir = data_dir
         self.say = say
         self._frame: pd.DataFrame | None = None
+        self._notions: pd.DataFrame | None = None
+        self._shipped_features: Any = None
 
     def training_frame(self) -> pd.DataFrame:
         if self._frame is None:
@@ -201,39 +211,57 @@ class Bases:
             self._frame = load_corpora(self.data_dir)
         return self._frame
 
-    def model_dir(self, site: str) -> Path | None:
-        """``None`` (the shipped model) or the cached leave-``site``-out model's folder."""
-        from civility.train.corpora import THREAT_CORPORA, TRAINING_CORPORA
+    def notion_frame(self) -> pd.DataFrame:
+        if self._notions is None:
+            from civility.train.pipeline import notion_frame
 
-        if site not in TRAINING_CORPORA and site not in THREAT_CORPORA:
-            return None
+            self._notions = notion_frame(self.data_dir)
+        return self._notions
+
+    def model_dir(self, site: str) -> Path:
+        """The cached leave-``site``-out model's folder."""
         return CACHE / "loco" / f"{site}-{_base_key(site)}"
 
     def scorer(self, site: str) -> Any:
         from civility.model import save_model
         from civility.scorer import Scorer
+        from civility.train.corpora import THREAT_CORPORA, TRAINING_CORPORA
+        from civility.train.notions import fit_notions
         from civility.train.pipeline import fit_model
 
         directory = self.model_dir(site)
-        if directory is None:
-            return Scorer().load()
         if not (directory / "model.json").is_file():
-            frame = self.training_frame()
-            train = frame[(frame["corpus"] != site) & (frame["split"] == "train")]
-            self.say(
-                f"training the base without {site} on {len(train):,} texts (minutes, cached in {directory}) ..."
-            )
             started = time.perf_counter()
-            model = fit_model(train, seed=0, version=f"loco-{site}")
+            notions = self.notion_frame()
+            features = None
+            if site in TRAINING_CORPORA or site in THREAT_CORPORA:
+                frame = self.training_frame()
+                train = frame[(frame["corpus"] != site) & (frame["split"] == "train")]
+                self.say(
+                    f"training the base without {site} on {len(train):,} texts (minutes, cached in {directory}) ..."
+                )
+                model = fit_model(train, seed=0, version=f"loco-{site}")
+            else:
+                self.say(
+                    f"the shipped base, its notion heads without {site} (cached in {directory}) ..."
+                )
+                model = Scorer().load().model
+                if self._shipped_features is None:
+                    self._shipped_features = model.features(list(notions["normalized"]))
+                features = self._shipped_features
+            model = fit_notions(model, notions, exclude=[site], features=features)
             save_model(model, directory)
             self.say(f"  {time.perf_counter() - started:.0f} s")
         return Scorer(directory).load()
 
     def seen(self, site: str) -> set[str]:
-        """Normalised texts the site's base trained on."""
+        """Normalised texts the site's base (its attribute or notion heads) trained on."""
         frame = self.training_frame()
         rows = (frame["split"] == "train") & (frame["corpus"] != site)
-        return set(frame.loc[rows, "normalized"])
+        notions = self.notion_frame()
+        return set(frame.loc[rows, "normalized"]) | set(
+            notions.loc[notions["corpus"] != site, "normalized"]
+        )
 
 
 def _held_out(ident: str) -> bool:

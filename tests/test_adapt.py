@@ -73,6 +73,10 @@ def test_an_adapter_learns_the_sites_rule_and_is_activated(
 ) -> None:
     report = taught.summary()["TOXICITY"]
     assert report["active"], report
+    # Its inputs: every attribute's log-odds and every notion head's (the shipped model has them).
+    assert scorer.model.notions
+    width = len(scorer.attributes) + len(scorer.model.notions)
+    assert len(taught.adapters["TOXICITY"].w_logits) == width
     assert report["auc_adapted"] > report["auc_base"] + 0.1
     fresh = ["the budget seems fine to me buy crypto now", "the budget seems fine to me"]
     adapted = _toxicity(scorer, taught, fresh)

@@ -13,7 +13,7 @@ import pytest
 
 from civility.attributes import NAMES
 from civility.scorer import Scorer
-from civility.train import pipeline
+from civility.train import notions, pipeline
 from civility.train.corpora import THREAT_CORPORA, TRAINING_CORPORA
 
 TOXIC = [
@@ -374,3 +374,52 @@ def test_typed_span_heads_are_measured_on_the_typed_gold(tiny_data: Path) -> Non
     # No post is labelled a threat, so the threat head learnt nothing and must never fire:
     # the scorer's candidates for THREAT are then the generic head's.
     assert result["threat"]["f1_all"] == result["threat"]["generic_f1_all"] > 0.0
+
+
+def test_a_notion_is_its_corpus_toxicity_else_its_largest_mapped_attribute() -> None:
+    nan = float("nan")
+    toxic = pd.DataFrame({"TOXICITY": [1.0, 0.0, nan], "IDENTITY_ATTACK": [1.0, 1.0, 1.0]})
+    assert np.array_equal(notions.notion_target(toxic)[:2], [1.0, 0.0])
+    assert np.isnan(notions.notion_target(toxic)[2])
+    hate = pd.DataFrame(
+        {"TOXICITY": [nan, nan, nan], "IDENTITY_ATTACK": [1.0, 0.0, nan], "THREAT": [0, 1, nan]}
+    )
+    target = notions.notion_target(hate)
+    assert np.array_equal(target[:2], [1.0, 1.0]) and np.isnan(target[2])
+
+
+def test_notion_heads_leave_every_score_as_it_was_and_reach_the_adapter(
+    tiny_data: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from civility import adapt
+    from civility.model import load_model, save_model
+
+    monkeypatch.setattr(notions, "MIN_ROWS", 10)
+    monkeypatch.setattr(notions, "MIN_CLASS", 3)
+    frame = pipeline.load_corpora(tiny_data)
+    model = pipeline.fit_model(frame[frame["split"] == "train"])
+    everything = pipeline.notion_frame(tiny_data)
+    fitted = notions.fit_notions(model, everything, exclude=["olid2019_train"])
+    assert "civil_comments_spans" in fitted.notions and "olid2019_train" not in fitted.notions
+    assert fitted.notion_coef is not None and fitted.notion_coef.shape[1] == len(fitted.notions)
+    texts = ["you stupid moron", "thanks for the article", "subscribe to my channel"]
+    assert np.array_equal(model.predict_proba(texts), fitted.predict_proba(texts))
+    assert model.notion_logits(model.features(texts)).shape == (3, 0)
+
+    save_model(fitted, tmp_path)
+    loaded = load_model(tmp_path)
+    x = loaded.features(texts)
+    assert loaded.notions == fitted.notions
+    assert np.array_equal(loaded.notion_logits(x), fitted.notion_logits(x))  # half precision both
+    # Each head ranks its own corpus's toxic texts above its clean ones.
+    civil = everything[everything["corpus"] == "civil_comments_spans"]
+    j = loaded.notions.index("civil_comments_spans")
+    z = loaded.notion_logits(loaded.features(list(civil["normalized"])))[:, j]
+    toxic = civil["TOXICITY"].to_numpy() == 1
+    assert z[toxic].mean() > z[~toxic].mean()
+
+    base = adapt.base_outputs(Scorer(tmp_path).load(), texts)
+    width = len(loaded.attributes)
+    assert base.logits.shape == (3, width + len(loaded.notions))
+    assert np.allclose(base.logits[:, width:], loaded.notion_logits(base.features))
+    assert base.probs.shape == (3, width)

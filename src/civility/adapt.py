@@ -190,11 +190,12 @@ class AdaptSettings:
     # that comes out negative is held at zero by ``single_source_penalty`` and the rest refit.
     monotone: tuple[str, ...] = ("SEVERE_TOXICITY", "IDENTITY_ATTACK", "THREAT")
     # Inverse penalties (scikit-learn's C): on the weights of the base log-odds (large
-    # values, hence a stronger penalty), on the intercept, on the base's own n-gram features,
-    # on the site's own word and character n-grams (identity words kept; the character
+    # values, hence a stronger penalty), on the notion heads' log-odds, on the intercept, on
+    # the base's own n-gram features, on the site's own word and character n-grams (identity words kept; the character
     # n-grams measured 0.002-0.003 AUC better on the replayed sites but cost a fifth of the
     # scoring speed, hence off by default).
     c_logits: float = 0.1
+    c_notions: float = 0.1  # on the notion heads' log-odds (civility.train.notions)
     c_intercept: float = 0.1
     c_base_ngrams: float = 1.0
     c_site_ngrams: float = 1.0
@@ -273,7 +274,8 @@ def source_weights(sources: Sequence[str], max_share: float) -> FloatArray:
 @dataclass
 class BaseOutputs:
     """What the base model computes for a batch, kept for the adapter: the normalised texts,
-    the base's feature rows, its raw log-odds and its probabilities (one column per attribute)."""
+    the base's feature rows, its raw log-odds (one column per attribute, then one per notion
+    head: :mod:`civility.train.notions`) and its probabilities (one column per attribute)."""
 
     normalized: list[str]
     features: sp.csr_matrix
@@ -292,7 +294,7 @@ def base_outputs(scorer: Scorer, texts: Sequence[str], *, normalized: bool = Fal
         return BaseOutputs(
             [],
             sp.csr_matrix((0, model.coef.shape[0])),
-            np.zeros((0, width)),
+            np.zeros((0, width + len(model.notions))),
             np.zeros((0, width)),
             tuple(model.attributes),
         )
@@ -303,9 +305,9 @@ def base_outputs(scorer: Scorer, texts: Sequence[str], *, normalized: bool = Fal
     x = sp.csr_matrix(sp.vstack(parts, format="csr"))
     logits = model.logits_of(x)
     probs = model.proba_of_logits(logits)
-    return BaseOutputs(
-        norms, x, np.asarray(logits, dtype=np.float64), probs, tuple(model.attributes)
-    )
+    # The notion heads' log-odds (civility.train.notions) follow the attributes' columns.
+    logits = np.hstack([np.asarray(logits, dtype=np.float64), model.notion_logits(x)])
+    return BaseOutputs(norms, x, logits, probs, tuple(model.attributes))
 
 
 def base_identity(scorer: Scorer) -> dict[str, str]:
@@ -746,7 +748,12 @@ def _build_design(
     # Centred log-odds: otherwise, all being far below zero on most sites, together they
     # would shift every score like an intercept, past the intercept's own penalty.
     parts: list[Any] = [sp.csr_matrix(_clip_logits(base.logits[rows]) - center)]
-    penalties = [np.full(n_logits, 1.0 / settings.c_logits)]
+    # The attributes' log-odds, then the notion heads' (civility.train.notions).
+    n_attributes = len(logit_names) if logit_names else n_logits
+    penalties = [
+        np.full(n_attributes, 1.0 / settings.c_logits),
+        np.full(n_logits - n_attributes, 1.0 / settings.c_notions),
+    ]
     if settings.base_ngrams:
         sub = sp.csr_matrix(base.features[rows])
         seen = np.diff(sp.csc_matrix(sub).indptr)

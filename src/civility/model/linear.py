@@ -96,6 +96,13 @@ class LinearModel:
     metadata: dict[str, Any] = field(default_factory=dict)
     scale_coef: FloatArray | None = None  # (n_features, n_attributes): the perspective-scale heads
     scale_intercept: FloatArray | None = None  # (n_attributes,)
+    # Notion heads (model 1.2.0 on): one logistic head per labelled corpus, each corpus's own
+    # notion of what is unacceptable, over the same features. They never score a text; a
+    # site's adapter reads their log-odds beside the attributes' (:func:`civility.adapt.
+    # base_outputs`), so that it can lean toward the corpus whose notion its moderators share.
+    notions: tuple[str, ...] = ()
+    notion_coef: FloatArray | None = None  # (n_features, n_notions)
+    notion_intercept: FloatArray | None = None  # (n_notions,)
     _counter: TokenFeatures | None = field(default=None, init=False, repr=False, compare=False)
     _countable: bool | None = field(
         default=None, init=False, repr=False, compare=False
@@ -144,6 +151,12 @@ class LinearModel:
             raise ModelError(f"Unknown score scale {scale!r}: expected one of {', '.join(SCALES)}.")
         return np.asarray(x @ self.coef) + self.intercept
 
+    def notion_logits(self, x: sp.spmatrix) -> FloatArray:
+        """The notion heads' log-odds for feature rows ``x``: ``(rows, len(notions))``."""
+        if self.notion_coef is None or self.notion_intercept is None or not self.notions:
+            return np.zeros((x.shape[0], 0))
+        return np.asarray(x @ self.notion_coef, dtype=np.float64) + self.notion_intercept
+
     def predict_proba(self, texts: Sequence[str], *, scale: str = "balanced") -> FloatArray:
         """Calibrated probabilities, shape ``(len(texts), len(attributes))``, on ``scale``
         (:data:`SCALES`)."""
@@ -191,6 +204,12 @@ class LinearModel:
             meta["scales"] = list(SCALES)
             arrays["scale_coef"] = self.scale_coef.astype(np.float32)
             arrays["scale_intercept"] = self.scale_intercept.astype(np.float64)
+        if self.notions and self.notion_coef is not None and self.notion_intercept is not None:
+            meta["notions"] = list(self.notions)
+            # Half precision: they are inputs to an adapter's regression, not scores (a
+            # relative error of 1e-3 on each weight), and half the artifact's size.
+            arrays["notion_coef"] = self.notion_coef.astype(np.float16)
+            arrays["notion_intercept"] = self.notion_intercept.astype(np.float64)
         for name, (xs, ys) in self.calibration.items():
             arrays[f"calx_{name}"] = xs
             arrays[f"caly_{name}"] = ys
@@ -226,8 +245,9 @@ class LinearModel:
             name: (np.asarray(arrays[f"calx_{name}"]), np.asarray(arrays[f"caly_{name}"]))
             for name in meta.get("calibrated", [])
         }
-        skip = {"kind", "attributes", "blocks", "calibrated", "scales"}
+        skip = {"kind", "attributes", "blocks", "calibrated", "scales", "notions"}
         scaled = "scales" in meta
+        notions = tuple(str(n) for n in meta.get("notions", ()))
         return cls(
             attributes=tuple(meta["attributes"]),
             blocks=blocks,
@@ -238,5 +258,10 @@ class LinearModel:
             scale_coef=np.asarray(arrays["scale_coef"], dtype=np.float64) if scaled else None,
             scale_intercept=np.asarray(arrays["scale_intercept"], dtype=np.float64)
             if scaled
+            else None,
+            notions=notions,
+            notion_coef=np.asarray(arrays["notion_coef"], dtype=np.float32) if notions else None,
+            notion_intercept=np.asarray(arrays["notion_intercept"], dtype=np.float64)
+            if notions
             else None,
         )

@@ -85,6 +85,12 @@ def render_markdown(card: dict[str, Any]) -> str:
             if "perspective" in card["recipe"]
             else []
         ),
+        *([f"- notions: {card['recipe']['notions']}"] if "notions" in card["recipe"] else []),
+        *(
+            ["- notion heads: " + ", ".join(f"`{n}`" for n in card["notions"])]
+            if card.get("notions")
+            else []
+        ),
         "",
         "## Data",
         "",

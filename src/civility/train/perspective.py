@@ -263,6 +263,9 @@ def add_perspective_heads(model: LinearModel, scored: pd.DataFrame) -> LinearMod
         metadata,
         scale_coef=scale_coef,
         scale_intercept=scale_intercept,
+        notions=model.notions,
+        notion_coef=model.notion_coef,
+        notion_intercept=model.notion_intercept,
     )
 
 

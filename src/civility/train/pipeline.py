@@ -39,7 +39,7 @@ from civility.model.lexicon import FEATURES, PROFANE, SLURS, SPAM_ONLY, LexiconB
 from civility.model.linear import LinearModel, block_features
 from civility.scorer import Scorer
 from civility.text import normalize_text
-from civility.train import perspective, synthetic
+from civility.train import notions, perspective, synthetic
 from civility.train.corpora import (
     ALL_CORPORA,
     SPAM_CORPORA,
@@ -48,6 +48,7 @@ from civility.train.corpora import (
     evaluation_texts,
     read_corpus,
 )
+from civility.train.notions import fit_notions
 from civility.train.perspective import add_perspective_heads, load_scored
 
 VALID_SHARE = 0.2
@@ -162,6 +163,14 @@ def load_corpora(
             frame.loc[threat_only, name] = np.nan
     frame["vocabulary"] = ~threat_only
     return frame
+
+
+def notion_frame(data_dir: Path) -> pd.DataFrame:
+    """What the notion heads learn from (:mod:`civility.train.notions`): every corpus the
+    loaders map and ``data_dir`` holds (a missing one has no notion), its trainable rows, each
+    with its full labels."""
+    present = [n for n in ALL_CORPORA if (data_dir / f"{n}.parquet").is_file()]
+    return load_corpora(data_dir, present, templates=False)
 
 
 def sample_weights(corpus: np.ndarray[Any, Any], y: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -284,7 +293,7 @@ def predict(
     return scorer.probabilities([scorer.normalize_text(t) for t in texts], scale=scale)
 
 
-MODEL_VERSION = "1.1.2"
+MODEL_VERSION = "1.2.0"
 SUMMARY = (
     "Linear multi-attribute classifier over normalised text, trained on the mixed-domain corpora "
     "of ../shared/data with per-corpus class balancing, civility's own lexicon features and "
@@ -311,6 +320,7 @@ def _recipe(char: bool) -> dict[str, str]:
         "learner": f"one L2 logistic regression per attribute (liblinear, C={C})",
         "perspective": f"perspective-scale heads: ridge regression (alpha {perspective.ALPHA:g}) of the logit of Perspective's score on the same features plus every balanced head's logit, on {' and '.join(perspective.FILES)} (all rows; imputed targets weighted {perspective.IMPUTED_WEIGHT:g}, the civil anchors' TOXICITY 1; FLIRTATION from rtp_perspective only)",
         "weighting": f"classes balanced within each corpus (ratio capped at {MAX_CLASS_RATIO:g}); corpora weighted by sqrt(size)",
+        "notions": f"notion heads for the site adapters (never scores): one L2 logistic regression (liblinear, C={notions.NOTION_C:g}, classes balanced) per corpus of every file the loaders map, on the same features, its target the corpus's TOXICITY or else its largest mapped attribute; weights stored in half precision",
     }
 
 
@@ -341,6 +351,8 @@ def run_training(
     model = fit_model(train, seed=seed, version=MODEL_VERSION)
     say("Fitting the perspective-scale heads (and FLIRTATION) on Perspective's own scores ...")
     model = add_perspective_heads(model, load_scored(data_dir))
+    say("Fitting the notion heads (one per corpus, read by the site adapters) ...")
+    model = fit_notions(model, notion_frame(data_dir), seed=seed)
     meta_path = save_model(model, out_dir)
     tagger_note = _write_span_tagger(data_dir, out_dir, seed, say)
     train_seconds = time.perf_counter() - started
@@ -353,6 +365,7 @@ def run_training(
         "size_bytes": (out_dir / "model.npz").stat().st_size,
         "train_seconds": round(train_seconds, 1),
         "recipe": _recipe(char=True),
+        "notions": list(model.notions),
         "data": corpus_table(frame),
         "supervision": SUPERVISION,
         "perspective_supervision": PERSPECTIVE_SUPERVISION,
