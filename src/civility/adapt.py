@@ -195,7 +195,7 @@ class AdaptSettings:
     # n-grams measured 0.002-0.003 AUC better on the replayed sites but cost a fifth of the
     # scoring speed, hence off by default).
     c_logits: float = 0.1
-    c_notions: float = 0.1  # on the notion heads' log-odds (civility.train.notions)
+    c_notions: float = 0.03  # on the notion heads' log-odds (civility.train.notions)
     c_intercept: float = 0.1
     c_base_ngrams: float = 1.0
     c_site_ngrams: float = 1.0
