@@ -191,9 +191,9 @@ class AdaptSettings:
     monotone: tuple[str, ...] = ("SEVERE_TOXICITY", "IDENTITY_ATTACK", "THREAT")
     # Inverse penalties (scikit-learn's C): on the weights of the base log-odds (large
     # values, hence a stronger penalty), on the notion heads' log-odds, on the intercept, on
-    # the base's own n-gram features, on the site's own word and character n-grams (identity words kept; the character
-    # n-grams measured 0.002-0.003 AUC better on the replayed sites but cost a fifth of the
-    # scoring speed, hence off by default).
+    # the base's own n-gram features, on the site's own word and character n-grams (identity
+    # words kept; the character n-grams measured 0.002-0.003 AUC better on the replayed sites
+    # but cost a fifth of the scoring speed, hence off by default).
     c_logits: float = 0.1
     c_notions: float = 0.03  # on the notion heads' log-odds (civility.train.notions)
     c_intercept: float = 0.1

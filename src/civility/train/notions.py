@@ -10,9 +10,9 @@ adapter reads their log-odds as inputs (:func:`civility.adapt.base_outputs`). Th
 a text themselves.
 
 Each head is fitted on its corpus's rows that may be trained on (the evaluation-only files,
-splits and texts are left out as for the attribute heads: :func:`civility.train.pipeline.
-load_corpora`, :func:`civility.train.pipeline.notion_frame`), with every corpus in :data:`civility.train.corpora.ALL_CORPORA`, the 2026
-ones included. Its target is the corpus's TOXICITY where its loader maps one (for most of
+splits and texts are left out as for the attribute heads:
+:func:`civility.train.pipeline.notion_frame`), with every corpus in
+:data:`civility.train.corpora.ALL_CORPORA`, the 2026 ones included. Its target is the corpus's TOXICITY where its loader maps one (for most of
 its rows), else the largest of the attributes its loader maps (hate speech corpora:
 IDENTITY_ATTACK; spam corpora: SPAM; a THREAT-only mapping: THREAT), at 0.5. A corpus with
 fewer than :data:`MIN_ROWS` rows or :data:`MIN_CLASS` of either class gets no head (e.g.
