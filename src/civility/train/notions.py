@@ -22,6 +22,7 @@ identity_nontoxic_wikipedia, civil only).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -83,15 +84,10 @@ def fit_notions(
         weights.append(np.asarray(head.coef_[0]).astype(np.float16).astype(np.float32))
         intercepts.append(float(head.intercept_[0]))
     width = model.coef.shape[0]
-    return LinearModel(
-        model.attributes,
-        model.blocks,
-        model.coef,
-        model.intercept,
-        dict(model.calibration),
-        dict(model.metadata),
-        scale_coef=model.scale_coef,
-        scale_intercept=model.scale_intercept,
+    return replace(
+        model,
+        calibration=dict(model.calibration),
+        metadata=dict(model.metadata),
         notions=tuple(names),
         notion_coef=np.stack(weights, axis=1) if names else np.zeros((width, 0), np.float32),
         notion_intercept=np.array(intercepts, dtype=np.float64),

@@ -47,6 +47,7 @@ Two refinements since (model 1.1.2; 5-fold cross-validation, the figures on rtp_
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -254,18 +255,15 @@ def add_perspective_heads(model: LinearModel, scored: pd.DataFrame) -> LinearMod
         **model.metadata,
         "perspective": {"files": list(FILES), "alpha": ALPHA, "imputed_weight": IMPUTED_WEIGHT},
     }
-    return LinearModel(
-        tuple(attributes),
-        model.blocks,
-        coef,
-        intercept,
-        dict(model.calibration),
-        metadata,
+    return replace(
+        model,
+        attributes=tuple(attributes),
+        coef=coef,
+        intercept=intercept,
+        calibration=dict(model.calibration),
+        metadata=metadata,
         scale_coef=scale_coef,
         scale_intercept=scale_intercept,
-        notions=model.notions,
-        notion_coef=model.notion_coef,
-        notion_intercept=model.notion_intercept,
     )
 
 

@@ -48,7 +48,6 @@ from civility.train.corpora import (
     evaluation_texts,
     read_corpus,
 )
-from civility.train.notions import fit_notions
 from civility.train.perspective import add_perspective_heads, load_scored
 
 VALID_SHARE = 0.2
@@ -352,7 +351,7 @@ def run_training(
     say("Fitting the perspective-scale heads (and FLIRTATION) on Perspective's own scores ...")
     model = add_perspective_heads(model, load_scored(data_dir))
     say("Fitting the notion heads (one per corpus, read by the site adapters) ...")
-    model = fit_notions(model, notion_frame(data_dir), seed=seed)
+    model = notions.fit_notions(model, notion_frame(data_dir), seed=seed)
     meta_path = save_model(model, out_dir)
     tagger_note = _write_span_tagger(data_dir, out_dir, seed, say)
     train_seconds = time.perf_counter() - started
