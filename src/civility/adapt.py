@@ -87,6 +87,7 @@ import math
 import time
 import zipfile
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from itertools import chain, repeat
 from typing import Any
@@ -236,6 +237,9 @@ class AdaptSettings:
     confidence_labels: int = 400
     bootstrap: int = 100
     seed: int = 0
+    # The cross-fitted folds (and the final fit beside the severe guard's) are fitted side by
+    # side on this many threads; 1: one after another. The adapter is the same either way.
+    threads: int = 2
 
 
 def fold_of(example_id: str, folds: int) -> int:
@@ -344,8 +348,25 @@ def _auc(y: IntArray, score: FloatArray, weight: FloatArray | None = None) -> fl
     return float(np.sum(pos_groups * (below + 0.5 * neg_groups)) / total)
 
 
+@dataclass
+class _Problem:
+    """A fit's matrix with the intercept's column appended, its transpose and its squares:
+    built once per set of rows, shared by every fit on them (each penalty scale, each
+    refit of the monotone rule)."""
+
+    xa: sp.csr_matrix
+    xt: sp.csr_matrix
+    squares: sp.csr_matrix
+
+    @classmethod
+    def of(cls, x: sp.csr_matrix) -> _Problem:
+        xa = sp.csr_matrix(sp.hstack([x, np.ones((x.shape[0], 1))], format="csr"))
+        xt = sp.csr_matrix(xa.T)
+        return cls(xa, xt, sp.csr_matrix(xt.multiply(xt)))
+
+
 def _fit_offset_logistic(
-    x: sp.csr_matrix,
+    problem: _Problem,
     offset: FloatArray,
     y: IntArray,
     w: FloatArray,
@@ -356,8 +377,7 @@ def _fit_offset_logistic(
     """Minimise Σ wᵢ·logloss(yᵢ, offsetᵢ + xᵢ·θ + b) + ½ Σ penaltyⱼ θⱼ² + ½ penalty_b b², by
     Newton's method with conjugate-gradient steps (Hessian-vector products only: two sparse
     products each), from ``start`` (zero when ``None``). Returns θ with b appended."""
-    xa = sp.csr_matrix(sp.hstack([x, np.ones((x.shape[0], 1))], format="csr"))
-    xt = sp.csr_matrix(xa.T)
+    xa, xt, squares = problem.xa, problem.xt, problem.squares
     yf = y.astype(np.float64)
     lam = np.append(penalty, penalty_b)
     params = np.zeros(xa.shape[1]) if start is None else np.array(start, dtype=np.float64)
@@ -366,7 +386,6 @@ def _fit_offset_logistic(
         eta = offset + xa @ p
         return float(np.sum(w * (np.logaddexp(0.0, eta) - yf * eta))) + 0.5 * float(lam @ (p * p))
 
-    squares = sp.csr_matrix(xt.multiply(xt))
     current = value(params)
     for _ in range(12):
         eta = offset + xa @ params
@@ -680,6 +699,31 @@ class _Design:
     # (what :func:`_constrained` starts from when the guard refits without a source).
     raw_penalty: FloatArray = field(default_factory=lambda: np.zeros(0))
     monotone: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    # Columns held at exactly zero (``lone_terms`` "zero": the one-source rule's), left out of
+    # the fits' matrices (most of a site's n-grams: fitting without them is most of the speed).
+    held: Any = None
+    _free: IntArray | None = field(default=None, repr=False)
+    _problems: dict[bytes, _Problem] = field(default_factory=dict, repr=False)
+
+    def free(self) -> IntArray:
+        """The columns a fit may move (all but ``held``)."""
+        if self._free is None:
+            width = self.x.shape[1]
+            held = np.zeros(width, dtype=bool) if self.held is None else self.held
+            self._free = np.flatnonzero(~np.asarray(held, dtype=bool)).astype(np.int64)
+        return self._free
+
+    def problem(self, part: IntArray | None) -> _Problem:
+        """The fit's matrices on rows ``part`` (all when ``None``) and the free columns, built
+        once per set of rows."""
+        key = b"" if part is None else np.asarray(part, dtype=np.int64).tobytes()
+        if key not in self._problems:
+            x = self.x if part is None else self.x[part]
+            free = self.free()
+            if len(free) < x.shape[1]:
+                x = sp.csr_matrix(sp.csc_matrix(x)[:, free])
+            self._problems[key] = _Problem.of(sp.csr_matrix(x))
+        return self._problems[key]
 
 
 def _lone_columns(
@@ -696,16 +740,18 @@ def _lone_columns(
 
 def _constrained(
     raw_penalty: FloatArray, lone: Any, monotone: IntArray, settings: AdaptSettings
-) -> tuple[FloatArray, IntArray]:
-    """The penalties and the non-negative columns under the one-source rule: ``lone`` columns
-    held at zero (``lone_terms`` "zero") or kept from going negative ("raise")."""
+) -> tuple[FloatArray, IntArray, Any]:
+    """The penalties, the non-negative columns and the columns held at zero under the
+    one-source rule: ``lone`` columns held at zero (``lone_terms`` "zero") or kept from going
+    negative ("raise")."""
     penalty = raw_penalty.copy()
     if settings.lone_terms == "raise":
-        return penalty, np.union1d(monotone, np.flatnonzero(lone)).astype(np.int64)
+        nonnegative = np.union1d(monotone, np.flatnonzero(lone)).astype(np.int64)
+        return penalty, nonnegative, np.zeros(len(penalty), dtype=bool)
     if settings.lone_terms != "zero":
         raise InvalidInput(f"lone_terms must be 'zero' or 'raise'. Got {settings.lone_terms!r}.")
     penalty[np.flatnonzero(lone)] *= settings.single_source_penalty
-    return penalty, monotone
+    return penalty, monotone, np.asarray(lone, dtype=bool).copy()
 
 
 def _site_blocks(texts: Sequence[str], settings: AdaptSettings) -> list[FeatureBlock]:
@@ -798,9 +844,19 @@ def _build_design(
     monotone = np.array(
         [j for j, a in enumerate(logit_names) if a in settings.monotone], dtype=np.int64
     )
-    penalty, nonnegative = _constrained(raw_penalty, lone, monotone, settings)
+    penalty, nonnegative, held = _constrained(raw_penalty, lone, monotone, settings)
     return _Design(
-        x, penalty, center, base_columns, blocks, n_logits, lsa, nonnegative, raw_penalty, monotone
+        x,
+        penalty,
+        center,
+        base_columns,
+        blocks,
+        n_logits,
+        lsa,
+        nonnegative,
+        raw_penalty,
+        monotone,
+        held,
     )
 
 
@@ -851,29 +907,44 @@ def _fit_rows(
     start: FloatArray | None = None,
 ) -> FloatArray:
     """Parameters (weights, then the intercept) fitted on the design's rows ``part`` (all when
-    ``None``) at penalty ``scale`` × the prior's strength for that many labels."""
-    x = design.x if part is None else design.x[part]
+    ``None``) at penalty ``scale`` × the prior's strength for that many labels. Held columns
+    (:attr:`_Design.held`) are left out of the fit and come back exactly zero."""
+    problem = design.problem(part)
+    free = design.free()
+    width = design.x.shape[1]
     yy = y if part is None else y[part]
     off = offset if part is None else offset[part]
     w = _balanced(yy, weights if part is None else weights[part], settings.balance_classes)
     strength = scale * max(1.0, settings.prior_labels / len(yy))
-    penalty = strength * design.penalty
-    params = _fit_offset_logistic(x, off, yy, w, penalty, strength / settings.c_intercept, start)
-    # Monotone in severity: a weight that came out negative is held at zero, and the rest refit.
+    penalty = strength * design.penalty[free]
+    # The non-negative columns among the free ones (a held column is zero anyway).
+    position = np.full(width, -1, dtype=np.int64)
+    position[free] = np.arange(len(free))
+    nonnegative = position[design.nonnegative]
+    nonnegative = nonnegative[nonnegative >= 0]
+    init = None if start is None else np.append(start[:-1][free], start[-1])
+    penalty_b = strength / settings.c_intercept
+    params = _fit_offset_logistic(problem, off, yy, w, penalty, penalty_b, init)
+    # Monotone in severity: a weight that came out negative is held at zero, and the rest
+    # refit; again only when another weight turns negative (a held one stays at zero up to
+    # rounding).
+    pinned = np.zeros(len(free), dtype=bool)
     for _ in range(3):
-        negative = design.nonnegative[params[design.nonnegative] < 0]
+        negative = nonnegative[(params[nonnegative] < 0) & ~pinned[nonnegative]]
         if not len(negative):
             break
+        pinned[negative] = True
         penalty = penalty.copy()
         penalty[negative] *= settings.single_source_penalty
-        start = params.copy()
-        start[negative] = 0.0
-        params = _fit_offset_logistic(
-            x, off, yy, w, penalty, strength / settings.c_intercept, start
-        )
+        init = params.copy()
+        init[negative] = 0.0
+        params = _fit_offset_logistic(problem, off, yy, w, penalty, penalty_b, init)
     # (held at zero by the penalty up to rounding: exactly zero)
-    params[design.nonnegative] = np.maximum(params[design.nonnegative], 0.0)
-    return params
+    params[nonnegative] = np.maximum(params[nonnegative], 0.0)
+    full = np.zeros(width + 1)
+    full[free] = params[:-1]
+    full[-1] = params[-1]
+    return full
 
 
 def _adapter_from(
@@ -1255,37 +1326,53 @@ def _fit_checked(
     scales = sorted(settings.penalty_scales or (1.0,), reverse=True)
     if len(exs) < settings.prior_labels:
         scales = [1.0]
-    best: tuple[float, float, FloatArray] | None = None
-    starts: dict[int, FloatArray] = {}
-    for scale in scales:
-        oof = np.full(len(exs), np.nan)
-        for k in range(settings.folds):
-            held = folds == k
-            train = np.flatnonzero(~held)
-            if not held.any() or y[train].min() == y[train].max():
-                continue
-            params = _fit_rows(design, offset, y, weights, train, scale, settings, starts.get(k))
-            starts[k] = params  # warm start for the next, weaker penalty
-            oof[held] = offset[held] + design.x[np.flatnonzero(held)] @ params[:-1] + params[-1]
+    design.free()  # (computed once, before the folds share the design)
+
+    def chain(k: int) -> list[FloatArray] | None:
+        """Fold ``k``'s out-of-fold log-odds at each scale, strongest penalty first (each fit
+        warm-starts the next, weaker one); ``None`` when the fold cannot be fitted."""
+        held = np.flatnonzero(folds == k)
+        train = np.flatnonzero(folds != k)
+        if not len(held) or y[train].min() == y[train].max():
+            return None
+        out, start = [], None
+        for scale in scales:
+            start = _fit_rows(design, offset, y, weights, train, scale, settings, start)
+            out.append(offset[held] + design.x[held] @ start[:-1] + start[-1])
+        return out
+
+    # The folds are independent fits: side by side on ``settings.threads`` threads (the sparse
+    # products release the GIL). The results do not depend on the number of threads.
+    with ThreadPoolExecutor(max(1, settings.threads)) as pool:
+        chains = list(pool.map(chain, range(settings.folds)))
+        best: tuple[float, float, FloatArray] | None = None
+        for i, scale in enumerate(scales):
+            oof = np.full(len(exs), np.nan)
+            for k, fold_scores in enumerate(chains):
+                if fold_scores is not None:
+                    oof[folds == k] = fold_scores[i]
+            known = ~np.isnan(oof)
+            score = _auc(y[known], oof[known], weights[known]) if known.any() else float("nan")
+            if best is None or (not math.isnan(score) and (math.isnan(best[0]) or score > best[0])):
+                best = (score, scale, oof)
+        assert best is not None
+        _, scale, oof = best
         known = ~np.isnan(oof)
-        score = _auc(y[known], oof[known], weights[known]) if known.any() else float("nan")
-        if best is None or (not math.isnan(score) and (math.isnan(best[0]) or score > best[0])):
-            best = (score, scale, oof)
-    assert best is not None
-    _, scale, oof = best
-    known = ~np.isnan(oof)
-    adapter = _adapter_from(
-        design, _fit_rows(design, offset, y, weights, None, scale, settings), name, column
-    )
-    if (
-        settings.severe_guard_mode == "source"
-        and name not in settings.protected
-        and "SEVERE_TOXICITY" in logit_names
-    ):
-        severity = base.probs[rows, list(logit_names).index("SEVERE_TOXICITY")]
-        adapter.guard = _fit_guard(
-            design, offset, y, source_ids.astype(np.int64), severity, exs, scale, settings
+        final = pool.submit(_fit_rows, design, offset, y, weights, None, scale, settings)
+        guard: GuardWeights | None = None
+        guarded = (
+            settings.severe_guard_mode == "source"
+            and name not in settings.protected
+            and "SEVERE_TOXICITY" in logit_names
         )
+        if guarded:
+            severity = base.probs[rows, list(logit_names).index("SEVERE_TOXICITY")]
+            guard = _fit_guard(
+                design, offset, y, source_ids.astype(np.int64), severity, exs, scale, settings
+            )
+        adapter = _adapter_from(design, final.result(), name, column)
+    if guarded:
+        adapter.guard = guard
         # The severe rows: "source" (the guard adapter, fitted without ``guard_dropped``
         # examples) or "floor".
         report["severe_guard"] = "floor" if adapter.guard is None else "source"
@@ -1389,7 +1476,7 @@ def _fit_guard(
     lone = _lone_columns(design.x[keep], sources[keep], n_logits, settings)
     if design.lsa is not None:
         lone[design.x.shape[1] - design.lsa[0].shape[0] :] = False
-    penalty, nonnegative = _constrained(design.raw_penalty, lone, design.monotone, settings)
+    penalty, nonnegative, held = _constrained(design.raw_penalty, lone, design.monotone, settings)
     refit = _Design(
         design.x,
         penalty,
@@ -1401,6 +1488,7 @@ def _fit_guard(
         nonnegative,
         design.raw_penalty,
         design.monotone,
+        held,
     )
     params = _fit_rows(refit, offset, y, weights, keep, scale, settings)
     fitted = _adapter_from(refit, params, "", 0)
