@@ -341,6 +341,42 @@ def test_site_ngrams_round_trip_through_bytes(scorer: Scorer, chars: bool) -> No
     assert np.allclose(features.dot(normalized, weights), reference @ weights, atol=1e-12)
 
 
+def test_site_ngrams_score_from_the_base_word_ids_as_from_the_texts(
+    scorer: Scorer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Scoring reads the words as the base counted them (``BaseOutputs.tokens``) instead of
+    splitting the texts again: the same sums, for words no block knows, source artefacts,
+    identity words, empty texts, and batches between which the base's word table starts
+    again empty."""
+    fitted = fit_adapter(scorer, {"TOXICITY": _identity_site(300, seed=5)})
+    adapter = fitted.adapters["TOXICITY"]
+    features = adapter.site_features()
+    assert features is not None
+    texts = [e.text for e in _identity_site(60, seed=6)] + [
+        "@someone the mayor seems fine http://x.example say the catholics RT",
+        "",
+        "zzyzx qwerty the catholics the catholics",
+    ]
+    base = adapt.base_outputs(scorer, texts)
+    assert len(base.tokens) == 1 and len(base.tokens[0].doc_ptr) == len(texts) + 1
+    direct = features.dot(base.normalized, adapter.w_site)
+    assert np.abs(direct).max() > 0
+    assert np.array_equal(features.dot(base.normalized, adapter.w_site, base.tokens), direct)
+    # Twice more (the ids' rows are kept between calls), and through the adapter.
+    assert np.array_equal(features.dot(base.normalized, adapter.w_site, base.tokens), direct)
+    without = dataclasses.replace(base, tokens=())
+    assert np.array_equal(adapter.logit(base), adapter.logit(without))
+    # Batches of 7 texts, the base's table starting again after a few words: each batch's
+    # ids are of its own table.
+    monkeypatch.setattr("civility.model.tokens.MAX_WORDS", 40)
+    small = Scorer().load()
+    small.batch_size = 7
+    split = adapt.base_outputs(small, texts)
+    assert len(split.tokens) == -(-len(texts) // 7)
+    assert len({id(t.words) for t in split.tokens}) > 1
+    assert np.array_equal(adapter.logit(split), adapter.logit(without))
+
+
 def test_review_priority_puts_uncertain_and_disputed_comments_first(
     scorer: Scorer, taught: SiteAdapter
 ) -> None:
@@ -474,9 +510,7 @@ def test_the_folds_fitted_side_by_side_give_the_same_adapter(scorer: Scorer) -> 
     """``threads`` changes how long a fit takes, never what it fits (each fold is its own
     fit), the severe guard included."""
     examples = _site_examples(300, seed=4) + _slur_approvals()
-    fitted = [
-        fit_adapter(scorer, {"TOXICITY": examples}, AdaptSettings(threads=k)) for k in (1, 2)
-    ]
+    fitted = [fit_adapter(scorer, {"TOXICITY": examples}, AdaptSettings(threads=k)) for k in (1, 2)]
     (meta_1, arrays_1), (meta_2, arrays_2) = (f.to_arrays() for f in fitted)
     assert meta_1["adapters"] == meta_2["adapters"]
     assert arrays_1.keys() == arrays_2.keys()

@@ -84,6 +84,7 @@ import hashlib
 import io
 import json
 import math
+import threading
 import time
 import zipfile
 from collections.abc import Mapping, Sequence
@@ -102,7 +103,7 @@ from civility.model import sigmoid, write_npz
 from civility.model.blocks import FeatureBlock
 from civility.model.lexicon import ARTEFACTS, WORD_VIEWS, strip_artefacts
 from civility.model.linear import block_features
-from civility.model.tokens import TokenFeatures, supported
+from civility.model.tokens import TokenFeatures, Tokens, supported
 from civility.scorer import Scorer
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
@@ -295,6 +296,10 @@ class BaseOutputs:
     logits: FloatArray
     probs: FloatArray
     attributes: tuple[str, ...] = ()  # the base model's columns, in order (when known)
+    # The texts' words as ids of the base's word table, when the base counted them so (one
+    # part per batch, in order): the site n-grams' scoring reads them instead of splitting
+    # and looking up every word again.
+    tokens: tuple[Tokens, ...] = ()
 
 
 def base_outputs(scorer: Scorer, texts: Sequence[str], *, normalized: bool = False) -> BaseOutputs:
@@ -311,16 +316,24 @@ def base_outputs(scorer: Scorer, texts: Sequence[str], *, normalized: bool = Fal
             np.zeros((0, width)),
             tuple(model.attributes),
         )
-    parts = [
-        model.features(norms[i : i + scorer.batch_size])
+    batches = [
+        model.features_and_tokens(norms[i : i + scorer.batch_size])
         for i in range(0, len(norms), scorer.batch_size)
     ]
-    x = sp.csr_matrix(sp.vstack(parts, format="csr"))
+    x = sp.csr_matrix(sp.vstack([features for features, _ in batches], format="csr"))
+    tokens = _joined([t for _, t in batches])
     logits = model.logits_of(x)
     probs = model.proba_of_logits(logits)
     # The notion heads' log-odds (civility.train.notions) follow the attributes' columns.
     logits = np.hstack([np.asarray(logits, dtype=np.float64), model.notion_logits(x)])
-    return BaseOutputs(norms, x, logits, probs, tuple(model.attributes))
+    return BaseOutputs(norms, x, logits, probs, tuple(model.attributes), tokens)
+
+
+def _joined(parts: Sequence[Tokens | None]) -> tuple[Tokens, ...]:
+    """The batches' tokens, when every batch has them (none otherwise)."""
+    if any(t is None for t in parts):
+        return ()
+    return tuple(t for t in parts if t is not None)
 
 
 def base_identity(scorer: Scorer) -> dict[str, str]:
@@ -526,7 +539,7 @@ class AttributeAdapter:
             z = z + base.features @ dense_base
         site = self.site_features()
         if site is not None and base.normalized:
-            z = z + site.dot(base.normalized, w_site)
+            z = z + site.dot(base.normalized, w_site, base.tokens)
         return np.asarray(z, dtype=np.float64)
 
 
@@ -562,6 +575,9 @@ class _SiteFeatures:
         if all(_plain_words(b) for b in self.blocks):
             self._words = [_word_tables(b) for b in self.blocks]
         self._lookup: tuple[dict[str, int], Any, list[IntArray], list[IntArray]] | None = None
+        # The base word table's ids -> rows of ``_table`` (:meth:`_rows_by_base_id`).
+        self._by_base: tuple[list[str], IntArray] | None = None
+        self._base_lock = threading.Lock()
 
     def transform(self, normalized: Sequence[str]) -> sp.csr_matrix:
         if not normalized:
@@ -572,20 +588,31 @@ class _SiteFeatures:
             x = block_features(self.blocks, list(normalized), preprocess="strip_artefacts")
         return sp.csr_matrix(x, dtype=np.float64)
 
-    def dot(self, normalized: Sequence[str], weights: FloatArray) -> FloatArray:
+    def dot(
+        self, normalized: Sequence[str], weights: FloatArray, tokens: Sequence[Tokens] = ()
+    ) -> FloatArray:
         """``transform(normalized) @ weights``; for word blocks without building the matrix
-        (the same TF-IDF arithmetic: sublinear counts, IDF, L2 norm per block)."""
+        (the same TF-IDF arithmetic: sublinear counts, IDF, L2 norm per block). ``tokens``:
+        the texts' words as the base counted them (:attr:`BaseOutputs.tokens`), read instead
+        of splitting the texts and looking every word up again; the same result."""
         if self._words is None:
             return np.asarray(self.transform(normalized) @ weights, dtype=np.float64)
         table, artefact, unigrams, parts = self._table()
         n = len(normalized)
-        split = list(map(str.split, normalized))
-        flat = list(chain.from_iterable(split))
-        doc = np.repeat(
-            np.arange(n, dtype=np.int64), np.fromiter(map(len, split), dtype=np.int64, count=n)
-        )
-        # One look-up per word: its row in the tables (-1: in no block), artefacts dropped.
-        ids = np.fromiter(map(table.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+        if tokens and sum(len(t.doc_ptr) - 1 for t in tokens) == n:
+            # Each word's row in the tables (-1: in no block), by the base's word id.
+            ids = np.concatenate([self._rows_by_base_id(t)[t.ids] for t in tokens])
+            lengths = np.concatenate([np.diff(t.doc_ptr) for t in tokens])
+            doc = np.repeat(np.arange(n, dtype=np.int64), lengths)
+        else:
+            split = list(map(str.split, normalized))
+            flat = list(chain.from_iterable(split))
+            doc = np.repeat(
+                np.arange(n, dtype=np.int64), np.fromiter(map(len, split), dtype=np.int64, count=n)
+            )
+            # One look-up per word: its row in the tables (-1: in no block).
+            ids = np.fromiter(map(table.get, flat, repeat(-1)), dtype=np.int64, count=len(flat))
+        # Artefacts dropped.
         kept = (ids < 0) | ~artefact[np.maximum(ids, 0)]
         ids, doc = ids[kept], doc[kept]
         out = np.zeros(n)
@@ -616,6 +643,25 @@ class _SiteFeatures:
             out += np.divide(dot, norm, out=np.zeros(n), where=norm > 0)
             offset += block.size
         return out
+
+    def _rows_by_base_id(self, tokens: Tokens) -> IntArray:
+        """Per id of the base's word table, the word's row in this site's tables (-1: none);
+        kept for that table, extended as it grows (a new table starts again)."""
+        need = int(tokens.ids.max()) + 1 if len(tokens.ids) else 0
+        with self._base_lock:
+            cached = self._by_base
+            rows = cached[1] if cached is not None and cached[0] is tokens.words else None
+            if rows is None or len(rows) < need:
+                table = self._table()[0]
+                known = 0 if rows is None else len(rows)
+                extra = np.fromiter(
+                    map(table.get, tokens.words[known:need], repeat(-1)),
+                    dtype=np.int64,
+                    count=need - known,
+                )
+                rows = extra if rows is None else np.concatenate([rows, extra])
+                self._by_base = (tokens.words, rows)
+            return rows
 
     def _table(self) -> tuple[dict[str, int], Any, list[IntArray], list[IntArray]]:
         """Every word any block knows (and the source artefacts), once: its row; per row,

@@ -34,7 +34,7 @@ from civility.model.lexicon import (
     ngram_view,
     strip_artefacts,
 )
-from civility.model.tokens import TokenFeatures, supported
+from civility.model.tokens import TokenFeatures, Tokens, supported
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
@@ -125,16 +125,28 @@ class LinearModel:
         artefacts (when the model was trained so), the lexicon block sees them whole.
         Counted over word ids (:mod:`civility.model.tokens`) when the blocks allow; the same
         matrix either way."""
-        preprocess = self.metadata.get("preprocess")
+        counter = self._token_counter()
+        if counter is not None:
+            return counter.transform(texts)
+        return block_features(self.blocks, texts, preprocess=self.metadata.get("preprocess"))
+
+    def features_and_tokens(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, Tokens | None]:
+        """:meth:`features`, and the texts' words as ids of the counter's word table (``None``
+        when the blocks are not counted over word ids)."""
+        counter = self._token_counter()
+        if counter is not None:
+            return counter.transform_tokens(texts)
+        return self.features(texts), None
+
+    def _token_counter(self) -> TokenFeatures | None:
         if self._countable is None:
             self._countable = supported(self.blocks)
         if self._counter is None and self._countable:
+            preprocess = self.metadata.get("preprocess")
             self._counter = TokenFeatures(
                 self.blocks, WORD_VIEWS[preprocess] if preprocess else _same_word
             )
-        if self._counter is not None:
-            return self._counter.transform(texts)
-        return block_features(self.blocks, texts, preprocess=preprocess)
+        return self._counter
 
     def decision_function(self, texts: Sequence[str], *, scale: str = "balanced") -> FloatArray:
         return self.logits_of(self.features(texts), scale=scale)

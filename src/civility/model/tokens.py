@@ -73,6 +73,20 @@ def supported(blocks: Sequence[Any]) -> bool:
     return True
 
 
+class Tokens:
+    """A batch's words as ids of one word table: ``ids`` every whitespace token of every text
+    in order, ``doc_ptr`` where each text's tokens start (``len(texts) + 1`` entries), and
+    ``words`` the table itself (id -> word; a table that started again empty is a new list,
+    so the ids always index the list they came with)."""
+
+    __slots__ = ("doc_ptr", "ids", "words")
+
+    def __init__(self, ids: IntArray, doc_ptr: IntArray, words: list[str]) -> None:
+        self.ids = ids
+        self.doc_ptr = doc_ptr
+        self.words = words
+
+
 class TokenFeatures:
     """Counts a supported model's features for batches of normalised texts."""
 
@@ -115,6 +129,7 @@ class TokenFeatures:
     def _reset(self) -> None:
         # Per word (what texts hold): its id, lexicon bits, 5-digit runs and seen-as id.
         self._word_id: dict[str, int] = {}
+        self._words: list[str] = []  # id -> word (a new list after every reset)
         self._bits = _Column()
         self._digit_runs = _Column()
         self._seen_as = _Column()  # id of the word the n-gram blocks see, -1 for none
@@ -137,6 +152,7 @@ class TokenFeatures:
         fresh: list[str] = []
         for word in new:
             self._word_id[word] = len(self._word_id)
+            self._words.append(word)
             shown = self.view(word)
             if shown is None:
                 seen_as.append(-1)
@@ -172,11 +188,18 @@ class TokenFeatures:
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """The blocks' features of ``texts`` side by side, as ``block_features`` gives them."""
         with self._lock:
+            return self._transform(texts)[0]
+
+    def transform_tokens(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, Tokens]:
+        """:meth:`transform`, and the texts' words as ids of the table (for a site adapter's
+        own n-grams: :class:`civility.adapt.BaseOutputs`)."""
+        with self._lock:
             return self._transform(texts)
 
-    def _transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+    def _transform(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, Tokens]:
         if not texts:
-            return sp.csr_matrix((0, sum(block.size for block in self.blocks)), dtype=np.float64)
+            empty = sp.csr_matrix((0, sum(block.size for block in self.blocks)), dtype=np.float64)
+            return empty, Tokens(np.zeros(0, dtype=np.int64), np.zeros(1, dtype=np.int64), [])
         split = [t.split() for t in texts]
         flat = list(chain.from_iterable(split))
         words = set(flat)
@@ -204,7 +227,7 @@ class TokenFeatures:
             else:
                 counts = self._char_counts(k, block, seen, seen_doc, len(split))
             parts.append(block.weigh(counts))
-        return sp.csr_matrix(sp.hstack(parts, format="csr"))
+        return sp.csr_matrix(sp.hstack(parts, format="csr")), Tokens(ids, doc_ptr, self._words)
 
     def _word_counts(
         self, k: int, block: Any, seen: IntArray, doc: IntArray, n_docs: int
