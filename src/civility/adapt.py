@@ -1380,7 +1380,7 @@ def _fit_checked(
         scales = [1.0]
     design.free()  # (computed once, before the folds share the design)
 
-    def chain(k: int) -> list[FloatArray] | None:
+    def fold_path(k: int) -> list[FloatArray] | None:
         """Fold ``k``'s out-of-fold log-odds at each scale, strongest penalty first (each fit
         warm-starts the next, weaker one); ``None`` when the fold cannot be fitted."""
         held = np.flatnonzero(folds == k)
@@ -1396,11 +1396,11 @@ def _fit_checked(
     # The folds are independent fits: side by side on ``settings.threads`` threads (the sparse
     # products release the GIL). The results do not depend on the number of threads.
     with ThreadPoolExecutor(max(1, settings.threads)) as pool:
-        chains = list(pool.map(chain, range(settings.folds)))
+        paths = list(pool.map(fold_path, range(settings.folds)))
         best: tuple[float, float, FloatArray] | None = None
         for i, scale in enumerate(scales):
             oof = np.full(len(exs), np.nan)
-            for k, fold_scores in enumerate(chains):
+            for k, fold_scores in enumerate(paths):
                 if fold_scores is not None:
                     oof[folds == k] = fold_scores[i]
             known = ~np.isnan(oof)
