@@ -89,7 +89,7 @@ import time
 import zipfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from itertools import chain, repeat
 from typing import Any
 
@@ -180,8 +180,8 @@ class AdaptSettings:
     # A word, n-gram or base feature gets a weight of its own only when labels from at least
     # this many sources contain it: one account's labels cannot teach the adapter a word
     # nobody else labelled (200 approvals of slurs by one moderator). ``lone_terms`` "zero":
-    # other columns are penalised ``single_source_penalty`` times harder, i.e. kept at zero;
-    # "raise": their weights may not be negative (one account can make a word count toward
+    # other columns are held at exactly zero (left out of the fit); "raise": their weights may
+    # not be negative (one account can make a word count toward
     # the attribute, never against it).
     min_term_sources: int = 2
     lone_terms: str = "zero"
@@ -747,9 +747,8 @@ class _Design:
     # Columns whose weight may not be negative (settings.monotone's log-odds; with
     # ``lone_terms`` "raise", the columns of one source too).
     nonnegative: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
-    # Each column's penalty before the one-source rule, and the monotone log-odds columns
-    # (what :func:`_constrained` starts from when the guard refits without a source).
-    raw_penalty: FloatArray = field(default_factory=lambda: np.zeros(0))
+    # The monotone log-odds columns (what :func:`_constrained` starts from when the guard
+    # refits without a source).
     monotone: IntArray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     # Columns held at exactly zero (``lone_terms`` "zero": the one-source rule's), left out of
     # the fits' matrices (most of a site's n-grams: fitting without them is most of the speed).
@@ -790,20 +789,16 @@ def _lone_columns(
     return lone
 
 
-def _constrained(
-    raw_penalty: FloatArray, lone: Any, monotone: IntArray, settings: AdaptSettings
-) -> tuple[FloatArray, IntArray, Any]:
-    """The penalties, the non-negative columns and the columns held at zero under the
-    one-source rule: ``lone`` columns held at zero (``lone_terms`` "zero") or kept from going
-    negative ("raise")."""
-    penalty = raw_penalty.copy()
+def _constrained(lone: Any, monotone: IntArray, settings: AdaptSettings) -> tuple[IntArray, Any]:
+    """The non-negative columns and the columns held at zero under the one-source rule:
+    ``lone`` columns held at zero (``lone_terms`` "zero") or kept from going negative
+    ("raise")."""
     if settings.lone_terms == "raise":
         nonnegative = np.union1d(monotone, np.flatnonzero(lone)).astype(np.int64)
-        return penalty, nonnegative, np.zeros(len(penalty), dtype=bool)
+        return nonnegative, np.zeros(len(lone), dtype=bool)
     if settings.lone_terms != "zero":
         raise InvalidInput(f"lone_terms must be 'zero' or 'raise'. Got {settings.lone_terms!r}.")
-    penalty[np.flatnonzero(lone)] *= settings.single_source_penalty
-    return penalty, monotone, np.asarray(lone, dtype=bool).copy()
+    return monotone, np.asarray(lone, dtype=bool).copy()
 
 
 def _site_blocks(texts: Sequence[str], settings: AdaptSettings) -> list[FeatureBlock]:
@@ -880,7 +875,7 @@ def _build_design(
             c = settings.c_site_ngrams if b.name == "site_words" else settings.c_site_chars
             penalties.append(np.full(b.size, 1.0 / c))
     x = sp.csr_matrix(sp.hstack(parts, format="csr"), dtype=np.float64)
-    raw_penalty = np.concatenate(penalties)
+    penalty = np.concatenate(penalties)
     lone = _lone_columns(x, sources, n_logits, settings)
     lsa = None
     if site_x is not None and blocks[0].name == "site_words" and settings.site_lsa > 0:
@@ -891,24 +886,14 @@ def _build_design(
         words = sp.csr_matrix(site_x[:, : blocks[0].size])
         dense = (np.asarray(words @ components.T) - mean) / spread
         x = sp.csr_matrix(sp.hstack([x, sp.csr_matrix(dense)], format="csr"))
-        raw_penalty = np.concatenate([raw_penalty, np.full(len(mean), 1.0 / settings.c_site_lsa)])
+        penalty = np.concatenate([penalty, np.full(len(mean), 1.0 / settings.c_site_lsa)])
         lone = np.concatenate([lone, np.zeros(len(mean), dtype=bool)])
     monotone = np.array(
         [j for j, a in enumerate(logit_names) if a in settings.monotone], dtype=np.int64
     )
-    penalty, nonnegative, held = _constrained(raw_penalty, lone, monotone, settings)
+    nonnegative, held = _constrained(lone, monotone, settings)
     return _Design(
-        x,
-        penalty,
-        center,
-        base_columns,
-        blocks,
-        n_logits,
-        lsa,
-        nonnegative,
-        raw_penalty,
-        monotone,
-        held,
+        x, penalty, center, base_columns, blocks, n_logits, lsa, nonnegative, monotone, held
     )
 
 
@@ -1528,20 +1513,8 @@ def _fit_guard(
     lone = _lone_columns(design.x[keep], sources[keep], n_logits, settings)
     if design.lsa is not None:
         lone[design.x.shape[1] - design.lsa[0].shape[0] :] = False
-    penalty, nonnegative, held = _constrained(design.raw_penalty, lone, design.monotone, settings)
-    refit = _Design(
-        design.x,
-        penalty,
-        design.center,
-        design.base_columns,
-        design.site_blocks,
-        n_logits,
-        design.lsa,
-        nonnegative,
-        design.raw_penalty,
-        design.monotone,
-        held,
-    )
+    nonnegative, held = _constrained(lone, design.monotone, settings)
+    refit = replace(design, nonnegative=nonnegative, held=held, _free=None, _problems={})
     params = _fit_rows(refit, offset, y, weights, keep, scale, settings)
     fitted = _adapter_from(refit, params, "", 0)
     return GuardWeights(

@@ -187,8 +187,7 @@ class TokenFeatures:
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """The blocks' features of ``texts`` side by side, as ``block_features`` gives them."""
-        with self._lock:
-            return self._transform(texts)[0]
+        return self.transform_tokens(texts)[0]
 
     def transform_tokens(self, texts: Sequence[str]) -> tuple[sp.csr_matrix, Tokens]:
         """:meth:`transform`, and the texts' words as ids of the table (for a site adapter's
