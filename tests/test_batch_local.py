@@ -175,13 +175,14 @@ def _processes_in_session(sid: int) -> list[str]:
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
-            try:
+            try:  # (a process may exit between the two reads)
                 stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes()[:120]
             except OSError:
                 continue
             fields = stat[stat.rindex(")") + 2 :].split()
             if int(fields[3]) == sid:  # field 6 of /proc/PID/stat: session id
-                found.append(f"{entry.name} {(entry / 'cmdline').read_bytes()[:120]!r}")
+                found.append(f"{entry.name} {cmdline!r}")
     return found
 
 
