@@ -205,6 +205,11 @@ def _long_job(tmp_path: Path) -> tuple[Path, Path, Path, subprocess.Popen[str]]:
     deadline = time.monotonic() + 120
     while not list(parts.glob("0*.parquet")) and time.monotonic() < deadline:
         time.sleep(0.2)
+    if not list(parts.glob("0*.parquet")):
+        code = proc.poll()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # (its own session: the driver and workers)
+        pytest.fail(f"The job wrote no part in 120 s (exit code {code}).")
     return src, out, parts, proc
 
 
@@ -405,8 +410,12 @@ def test_workers_exit_when_the_driver_is_killed_and_a_rerun_resumes(tmp_path: Pa
     src, out, parts, proc = _long_job(tmp_path)
     children: list[int] = []
     try:
-        children = _children(proc.pid)  # the workers and multiprocessing's resource tracker
-        assert len(children) >= 2, _processes_in_session(proc.pid)
+        # The workers and multiprocessing's resource tracker: the pool starts its workers as
+        # chunks are submitted, so on a loaded machine the second may still be starting.
+        deadline = time.monotonic() + 30
+        while len(children := _children(proc.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(children) >= 2, (proc.poll(), _processes_in_session(proc.pid))
         proc.kill()  # kill -9: nothing in the driver runs any more
         proc.wait(timeout=10)
         deadline = time.monotonic() + 20
