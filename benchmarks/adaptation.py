@@ -161,6 +161,41 @@ c 0.3 -0.012 / -0.010 / -0.027 / -0.004 (too free: activation failed), 20 at c 0
 at 100. Lower activation confidence (0.5 / 0.65 at every N) lifts 100 and 200 above plain
 (+0.023 / +0.026 with one seed) but breaks the floor (civil_comments -0.053 at 100).
 
+Measured, not adopted (2026-12-01, later still). Activation at 50 decisions, replayed offline:
+an experiment script recorded, for every site, seed and step of random order (240
+site-seed-steps), the check's figures with ``min_per_class`` 5 and the held-out AUC had the
+adapter been active. Mean gain at 50 decisions, and the worst adapted - base at any step:
+the shipped rule +0.0017, 0.0000; confidence 0.75 from 50 labels instead of 100 +0.0048,
+0.0000 (two more adapters served, both SBIC); ``min_per_class`` 5-10 with 0.75 from 50 +0.0089
+(ahead of plain's +0.0060), but gab 0.025 below the base at 100 decisions (8 toxic labels,
+confidence 0.88) and 0.016 below at 200 (18 toxic, 0.87); every fitted adapter forced on
++0.0132, with civil_comments 0.068 below the base. Two other checks on the same records: AUC
+over pairs within one fold only (so the folds' intercepts cannot shift each other's scores)
++0.0013 at 50, gab 0.036 below the base at 200; each fold's correction centred on its training
+rows without its intercept +0.0057 at 50 (``min_per_class`` 5), the same gab failure. At 50
+decisions no rule tried both beats plain and keeps the floor.
+
+"Review to teach" selection rules, every adapter forced on (activation off: the rules' best
+case), two seeds, all eight sites, mean held-out AUC at 250 decisions (and 400): uniform
+order 0.773 (0.787); the shipped picks, highest priority first, 0.782 (0.796), refitted every
+50 decisions as the store's retrainer does instead of every half again 0.782 (0.796); picks
+sampled with probability proportional to the priority 0.783 (0.791), to its square 0.784
+(0.796), the same every 50 decisions 0.781 (0.795); half uniform, half by priority 0.778
+(0.792); priority plus half the adapted toxic probability (more toxic picks where toxic
+comments are rare) 0.782 (0.793). None reaches uniform order's 0.787 at 400 with 250
+decisions, whatever the activation check. Sampled picks would allow an unbiased check (each
+weighted by its inverse inclusion probability) where the shipped check leaves priority picks
+out; the teach view would then have to present comments drawn with known probabilities
+instead of a ranked list.
+
+Scoring speed: the notion heads' log-odds are about half of the adapter's extra scoring time
+(18 columns of products over the base features: 0.16-0.21 s per 20,000 comments of about
+0.35 s). An adapter's weights on them could fold into one weight vector, but each notion's
+log-odds is clipped at 12 as an input, and 2% of a sample of the corpora reach it. A bound
+cheap enough to find those rows (each feature's largest weight in any head) flagged 67% of
+20,000 comments, and the exact products on them made scoring slower (two adapters: 4.8-5.0 s
+against 3.2-3.8 s); float32 products save 0.06 s per 20,000 comments. Not adopted.
+
 The retraining time is one ``fit_adapter`` call (five cross-fitted folds and the final fit) on
 base outputs already computed for the replay; a live site also pays the base's pass over the
 texts (about 0.3 s per 1,600 comments).
