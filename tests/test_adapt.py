@@ -121,6 +121,25 @@ def test_too_few_labels_fit_nothing_and_inactive_adapters_score_as_the_base(scor
     assert np.array_equal(fitted.score(scorer, texts), base)
 
 
+def test_each_class_needs_twenty_labels_or_a_fifth_of_them(scorer: Scorer) -> None:
+    settings = AdaptSettings()
+    assert [adapt.min_per_class(n, settings) for n in (50, 51, 60, 99, 100, 1600)] == [
+        10, 11, 12, 20, 20, 20,
+    ]  # fmt: skip
+
+    def site(positives: int, n: int = 50) -> list[Example]:
+        return [
+            dataclasses.replace(e, label=int(i < positives))
+            for i, e in enumerate(_site_examples(n, seed=5))
+        ]
+
+    # 50 labels: 10 rejections are enough, 9 are not; 100 labels: 19 are not.
+    assert "TOXICITY" in fit_adapter(scorer, {"TOXICITY": site(10)}).adapters
+    assert "TOXICITY" not in fit_adapter(scorer, {"TOXICITY": site(9)}).adapters
+    assert "TOXICITY" not in fit_adapter(scorer, {"TOXICITY": site(19, 100)}).adapters
+    assert "TOXICITY" in fit_adapter(scorer, {"TOXICITY": site(20, 100)}).adapters
+
+
 THREATS = (
     "I will kill you",
     "I am going to shoot you tomorrow",

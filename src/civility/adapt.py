@@ -29,14 +29,15 @@ Classes are balanced (the scores stay on the base's class-balanced scale).
 
 Guards:
 
-* **minimum labels** (``min_labels`` in all, ``min_per_class`` of each class) before an
+* **minimum labels** (``min_labels`` in all, and of each class ``min_per_class`` or
+  ``min_class_share`` of the labels, whichever is fewer: 10 of 50, 20 from 100 on) before an
   attribute is fitted at all;
 * **an honest hold-out**: every example is assigned for good to one of ``folds`` folds by a
   hash of its id (:func:`fold_of`), so a decision never changes fold as decisions accumulate.
   Each example is scored by the adapter fitted without its fold (cross-fitting), and an
   attribute's adapter is *activated* only when those out-of-fold scores beat the base's on the
   same examples in at least ``confidence`` of paired bootstrap resamples (more with fewer
-  labels: 0.875 at 50, 0.75 from ``confidence_labels`` = 100 on); otherwise its score is the
+  labels: 0.79 at 50, 0.75 from ``confidence_labels`` = 60 on); otherwise its score is the
   base's, unchanged. Examples a moderator was shown *because* of their review priority
   (``Example.fair`` false: the "review to teach" view's picks) are fitted on but left out of
   that check, which is made on the fairly sampled ones (the view mixes in comments chosen
@@ -157,7 +158,14 @@ class AdaptSettings:
     """How adapters are fitted, checked and applied (every figure is configurable)."""
 
     min_labels: int = 50
+    # Of each class, at least min_per_class labels or min_class_share of them, whichever is
+    # fewer (10 of 50 labels, 20 from 100 on). The share lets a site whose moderators reject
+    # one comment in five adapt from 50 decisions (with min_per_class alone, only sites near
+    # balance could), while a rare class still needs 20 labels once there are 100: on the
+    # replayed sites, 10 of each class at 200 decisions let gab activate on 18 toxic labels,
+    # 0.016 below the base on held-out comments.
     min_per_class: int = 20
+    min_class_share: float = 0.2
     folds: int = 5
     max_source_share: float = 0.5
     protected: tuple[str, ...] = PROTECTED
@@ -232,21 +240,30 @@ class AdaptSettings:
     # sites (benchmarks/adaptation.py) 0.95 kept adapters that beat the base on held-out
     # comments off until 800-1,600 decisions. Fewer labels need stronger evidence (their
     # out-of-fold AUC is noisier): below ``confidence_labels`` labels in the check, the
-    # confidence needed rises linearly toward 1, e.g. 0.875 at 50 with the defaults. 0.75 from
-    # 100 (was 0.8 from 400, i.e. 0.95 at 100 and 0.9 at 200): among the replayed sites' 240
+    # confidence needed rises linearly toward 1, e.g. 0.79 at 50 with the defaults. 0.75 (was
+    # 0.8 from 400 labels, i.e. 0.95 at 100 and 0.9 at 200): among the replayed sites' 240
     # site-seed-steps, no adapter it activates serves below the base on held-out comments (0.7
     # lets one serve 0.007 below), and it activates the ones that gain at 100-400 decisions
     # sooner (mean gain at 100 / 200 / 400: +0.008 / +0.027 / +0.050 -> +0.019 / +0.032 /
-    # +0.052). Chosen on the replayed sites themselves: a threshold for their mean, not a
-    # figure measured on other sites.
+    # +0.052). ``confidence_labels`` 60 (was 100, i.e. 0.875 at 50), with min_class_share:
+    # over the same 240 site-seed-steps the mean gain at 50 decisions goes from +0.0017 to
+    # +0.0079 (five more adapters served at 50, each +0.025 to +0.066 on held-out comments;
+    # none below the base; 0.75 at 50 would serve two more, +0.0089). Chosen on the replayed
+    # sites themselves: a threshold for their mean, not a figure measured on other sites.
     min_gain: float = 0.0
     confidence: float = 0.75
-    confidence_labels: int = 100
+    confidence_labels: int = 60
     bootstrap: int = 100
     seed: int = 0
     # The cross-fitted folds (and the final fit beside the severe guard's) are fitted side by
     # side on this many threads; 1: one after another. The adapter is the same either way.
     threads: int = 2
+
+
+def min_per_class(labels: int, settings: AdaptSettings) -> int:
+    """The labels of each class an attribute needs before it is fitted, with ``labels`` in all:
+    ``min_per_class``, or ``min_class_share`` of them when that is fewer."""
+    return min(settings.min_per_class, math.ceil(settings.min_class_share * labels))
 
 
 def fold_of(example_id: str, folds: int) -> int:
@@ -1342,7 +1359,9 @@ def _fit_checked(
     y = np.array([1 if e.label else 0 for e in exs], dtype=np.int64)
     n_pos = int(y.sum())
     report: dict[str, Any] = {"labels": len(exs), "positives": n_pos}
-    if len(exs) < settings.min_labels or min(n_pos, len(exs) - n_pos) < settings.min_per_class:
+    if len(exs) < settings.min_labels or min(n_pos, len(exs) - n_pos) < min_per_class(
+        len(exs), settings
+    ):
         return None
     try:
         weights = source_weights([e.source for e in exs], settings.max_source_share)

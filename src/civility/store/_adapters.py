@@ -327,8 +327,9 @@ def _report(
             entry["reason"] = "the base model does not score this attribute"
         else:
             entry["reason"] = (
-                f"too few labels: {settings.min_labels} in all and {settings.min_per_class} "
-                "of each class are needed"
+                f"too few labels: {settings.min_labels} in all and of each class "
+                f"{settings.min_per_class} (or {settings.min_class_share:.0%} of the labels, "
+                "if fewer) are needed"
             )
         report[name] = entry
     return report
