@@ -140,6 +140,15 @@ def test_each_class_needs_twenty_labels_or_a_fifth_of_them(scorer: Scorer) -> No
     assert "TOXICITY" in fit_adapter(scorer, {"TOXICITY": site(20, 100)}).adapters
 
 
+def test_a_check_that_leaves_out_picked_labels_needs_stronger_evidence(scorer: Scorer) -> None:
+    fair = _site_examples(50, seed=6)
+    picked = [dataclasses.replace(e, fair=False) for e in _site_examples(50, seed=8, start=50)]
+    alone = fit_adapter(scorer, {"TOXICITY": fair}).summary()["TOXICITY"]
+    both = fit_adapter(scorer, {"TOXICITY": fair + picked}).summary()["TOXICITY"]
+    assert alone["held_out"] == 50 and alone["confidence_needed"] == 0.792  # 1 - 0.25 * 50 / 60
+    assert both["fair_held_out"] == 50 and both["confidence_needed"] == 0.938  # ... / 200
+
+
 THREATS = (
     "I will kill you",
     "I am going to shoot you tomorrow",
