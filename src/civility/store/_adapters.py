@@ -31,7 +31,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from civility import attributes as attrs
-from civility.adapt import AdaptSettings, Example, SiteAdapter, base_identity, fit_adapter
+from civility.adapt import (
+    AdaptSettings,
+    Example,
+    SiteAdapter,
+    base_identity,
+    fit_adapter,
+    min_per_class,
+)
 from civility.adapted import AdaptedScorer
 from civility.errors import InvalidInput, ModelError, NotFound
 from civility.scorer import Scorer
@@ -326,10 +333,11 @@ def _report(
         if name not in columns:
             entry["reason"] = "the base model does not score this attribute"
         else:
+            # (of each class: what min_per_class asks of this many labels, or of min_labels)
+            per_class = min_per_class(max(len(labels), settings.min_labels), settings)
             entry["reason"] = (
-                f"too few labels: {settings.min_labels} in all and of each class "
-                f"{settings.min_per_class} (or {settings.min_class_share:.0%} of the labels, "
-                "if fewer) are needed"
+                f"too few labels: {settings.min_labels} in all and {per_class} "
+                "of each class are needed"
             )
         report[name] = entry
     return report
