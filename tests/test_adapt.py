@@ -405,6 +405,74 @@ def test_site_ngrams_score_from_the_base_word_ids_as_from_the_texts(
     assert np.array_equal(adapter.logit(split), adapter.logit(without))
 
 
+ABUSE = "you are a fucking idiot, fuck you, kill yourself you worthless piece of shit"
+
+
+def test_scoring_folds_the_notion_heads_into_one_vector(
+    scorer: Scorer, taught: SiteAdapter
+) -> None:
+    """An adapter fitted on unbounded notion log-odds (the default) scores without computing
+    them: their terms are folded into the base n-grams' weights, the same log-odds to
+    rounding, for the adapter and for its severe guard."""
+    assert not taught.settings.clip_notions and taught.folds_notions
+    adapter = taught.adapters["TOXICITY"]
+    texts = [e.text for e in _site_examples(40, seed=12, start=7_000)] + [ABUSE, ""]
+    full = adapt.base_outputs(scorer, texts)
+    folded = adapt.base_outputs(scorer, texts, notion_logits=False)
+    n = len(scorer.attributes)
+    assert full.logits.shape[1] == n + len(scorer.model.notions) and folded.logits.shape[1] == n
+    assert np.abs(full.logits[:, n:]).max() > 12  # the abuse's notions are past the old bound
+    assert np.abs(adapter.w_logits[n:]).max() > 0
+    assert np.allclose(adapter.logit(folded), adapter.logit(full), rtol=0, atol=1e-9)
+    assert np.allclose(taught.apply(folded), taught.apply(full), rtol=0, atol=1e-12)
+    guarded = fit_adapter(scorer, {"TOXICITY": _site_examples(300, seed=3)})
+    ad = guarded.adapters["TOXICITY"]
+    if ad.guard is not None:
+        assert np.allclose(ad.guard_logit(folded), ad.guard_logit(full), rtol=0, atol=1e-9)
+    # What fitting reads: the notion log-odds computed again from the folded outputs.
+    again = adapt.with_notion_logits(folded)
+    assert again.notion_heads is None
+    assert np.allclose(again.logits, full.logits, rtol=0, atol=1e-9)
+    # Batched as the scorer batches: the same scores.
+    small = Scorer().load()
+    small.batch_size = 7
+    assert np.allclose(taught.score(small, texts), taught.apply(full), rtol=0, atol=1e-12)
+
+
+def test_an_adapter_written_before_unbounded_notions_reads_them_bounded(
+    scorer: Scorer, taught: SiteAdapter
+) -> None:
+    """Settings without ``clip_notions`` (adapters stored before it) keep the bound they were
+    fitted with: scoring computes the notion heads for them, and a folded pass is refused."""
+    meta, arrays = taught.to_arrays()
+    del meta["settings"]["clip_notions"]
+    old = SiteAdapter.from_arrays(meta, arrays, scorer)
+    assert old.settings.clip_notions and old.adapters["TOXICITY"].clip_notions
+    assert not old.folds_notions
+    texts = [ABUSE, "the budget seems fine to me buy crypto now", "thanks for the article"]
+    full = adapt.base_outputs(scorer, texts)
+    adapter = old.adapters["TOXICITY"]
+    n = len(scorer.attributes)
+    bounded = np.clip(full.logits, -12.0, 12.0)
+    expected = (
+        full.logits[:, adapter.column]
+        + (bounded - adapter.logit_center) @ adapter.w_logits
+        + adapter.intercept
+        + full.features[:, adapter.base_columns] @ adapter.w_base
+    )
+    site = adapter.site_features()
+    assert site is not None
+    expected = expected + site.dot(full.normalized, adapter.w_site)
+    assert np.allclose(adapter.logit(full), expected, rtol=0, atol=1e-9)
+    # The unbounded reading differs on the abuse (its notions are past the bound) ...
+    assert abs(taught.adapters["TOXICITY"].logit(full)[0] - adapter.logit(full)[0]) > 1e-3
+    # ... and the old adapter's scores come from the notions computed, never folded.
+    assert np.array_equal(old.score(scorer, texts), old.apply(full))
+    with pytest.raises(ModelError, match="notion heads"):
+        adapter.logit(adapt.base_outputs(scorer, texts, notion_logits=False))
+    assert full.logits.shape[1] > n
+
+
 def test_review_priority_puts_uncertain_and_disputed_comments_first(
     scorer: Scorer, taught: SiteAdapter
 ) -> None:

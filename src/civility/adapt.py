@@ -207,6 +207,12 @@ class AdaptSettings:
     # but cost a fifth of the scoring speed, hence off by default).
     c_logits: float = 0.1
     c_notions: float = 0.03  # on the notion heads' log-odds (civility.train.notions)
+    # The attributes' log-odds enter bounded to [-12, 12]; the notion heads' too when
+    # ``clip_notions``. Unbounded (the default from this field's introduction; adapters written
+    # before it read True), an adapter's notion terms are one linear map of the base's
+    # features, which scoring folds into one vector beside the base n-grams' weights instead
+    # of computing 18 more heads per text (:attr:`BaseOutputs.notion_heads`).
+    clip_notions: bool = False
     c_intercept: float = 0.1
     c_base_ngrams: float = 1.0
     c_site_ngrams: float = 1.0
@@ -325,21 +331,37 @@ class BaseOutputs:
     # part per batch, in order): the site n-grams' scoring reads them instead of splitting
     # and looking up every word again.
     tokens: tuple[Tokens, ...] = ()
+    # The notion heads' weights and intercepts (the model's own arrays) when their log-odds
+    # were not computed (``logits`` then holds the attributes' alone): adapters that take
+    # them unbounded fold them into their own weights (:meth:`AttributeAdapter.logit`).
+    notion_heads: tuple[FloatArray, FloatArray] | None = None
 
 
-def base_outputs(scorer: Scorer, texts: Sequence[str], *, normalized: bool = False) -> BaseOutputs:
+def base_outputs(
+    scorer: Scorer,
+    texts: Sequence[str],
+    *,
+    normalized: bool = False,
+    notion_logits: bool = True,
+) -> BaseOutputs:
     """One pass of the base model: features once, log-odds and probabilities from them, on the
-    class-balanced heads (the scale policies decide on, ``civility.moderate.POLICY_SCALE``)."""
+    class-balanced heads (the scale policies decide on, ``civility.moderate.POLICY_SCALE``).
+    ``notion_logits`` false: the notion heads' log-odds are left out and their weights passed
+    on instead (:attr:`BaseOutputs.notion_heads`), for adapters that fold them
+    (:attr:`SiteAdapter.folds_notions`)."""
     model = scorer.model
     norms = list(texts) if normalized else [scorer.normalize_text(t) for t in texts]
+    heads = _notion_heads(scorer)
+    fold = not notion_logits and heads is not None
     if not norms:
         width = len(model.attributes)
         return BaseOutputs(
             [],
             sp.csr_matrix((0, model.coef.shape[0])),
-            np.zeros((0, width + len(model.notions))),
+            np.zeros((0, width + (0 if fold else len(model.notions)))),
             np.zeros((0, width)),
             tuple(model.attributes),
+            notion_heads=heads if fold else None,
         )
     batches = [
         model.features_and_tokens(norms[i : i + scorer.batch_size])
@@ -349,9 +371,32 @@ def base_outputs(scorer: Scorer, texts: Sequence[str], *, normalized: bool = Fal
     tokens = _joined([t for _, t in batches])
     logits = model.logits_of(x)
     probs = model.proba_of_logits(logits)
-    # The notion heads' log-odds (civility.train.notions) follow the attributes' columns.
-    logits = np.hstack([np.asarray(logits, dtype=np.float64), model.notion_logits(x)])
-    return BaseOutputs(norms, x, logits, probs, tuple(model.attributes), tokens)
+    if fold:
+        logits = np.asarray(logits, dtype=np.float64)
+    else:
+        # The notion heads' log-odds (civility.train.notions) follow the attributes' columns.
+        logits = np.hstack([np.asarray(logits, dtype=np.float64), model.notion_logits(x)])
+    return BaseOutputs(
+        norms, x, logits, probs, tuple(model.attributes), tokens, heads if fold else None
+    )
+
+
+def _notion_heads(scorer: Scorer) -> tuple[FloatArray, FloatArray] | None:
+    """The base's notion heads' weights and intercepts (``None``: it has none)."""
+    model = scorer.model
+    if model.notion_coef is None or model.notion_intercept is None or not model.notions:
+        return None
+    return model.notion_coef, model.notion_intercept
+
+
+def with_notion_logits(base: BaseOutputs) -> BaseOutputs:
+    """``base`` with the notion heads' log-odds computed, when they were folded (what fitting
+    reads); ``base`` itself otherwise."""
+    if base.notion_heads is None:
+        return base
+    coef, intercept = base.notion_heads
+    notions = np.asarray(base.features @ coef, dtype=np.float64) + intercept
+    return replace(base, logits=np.hstack([base.logits, notions]), notion_heads=None)
 
 
 def _joined(parts: Sequence[Tokens | None]) -> tuple[Tokens, ...]:
@@ -505,12 +550,16 @@ class AttributeAdapter:
     intercept: float
     active: bool = False
     report: dict[str, Any] = field(default_factory=dict)
+    # The notion heads' log-odds bounded like the attributes' (adapters fitted before
+    # ``AdaptSettings.clip_notions``); unbounded, scoring folds them (:meth:`logit`).
+    clip_notions: bool = True
     # The severe guard's adapter (``severe_guard_mode`` "source"): the same inputs, fitted
     # without the examples of the source that approved the most texts the base finds severe.
     guard: GuardWeights | None = None
     _site: _SiteFeatures | None = field(default=None, repr=False, compare=False)
-    _dense: FloatArray | None = field(default=None, repr=False, compare=False)
-    _guard_dense: FloatArray | None = field(default=None, repr=False, compare=False)
+    _dense: dict[tuple[str, int, int], tuple[FloatArray, float]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def site_features(self) -> _SiteFeatures | None:
         if not self.site_blocks:
@@ -519,49 +568,74 @@ class AttributeAdapter:
             self._site = _SiteFeatures(self.site_blocks)
         return self._site
 
-    def _dense_base(self, width: int) -> FloatArray:
-        """``w_base`` spread over every base feature column (one sparse product when
-        scoring, no column slicing)."""
-        if self._dense is None or len(self._dense) != width:
-            dense = np.zeros(width)
-            dense[self.base_columns] = self.w_base
-            self._dense = dense
-        return self._dense
-
     def logit(self, base: BaseOutputs) -> FloatArray:
         """The adapted log-odds (whether or not the adapter is active)."""
-        dense = self._dense_base(base.features.shape[1]) if len(self.base_columns) else None
-        return self._logit(base, self.w_logits, dense, self.w_site, self.intercept)
+        return self._logit(base, "own", self.w_logits, self.w_base, self.w_site, self.intercept)
 
     def guard_logit(self, base: BaseOutputs) -> FloatArray:
         """The guard adapter's log-odds (``None`` guard: an error)."""
         g = self.guard
         if g is None:
             raise ModelError(f"The {self.attribute} adapter has no guard.")
-        dense = None
-        if len(self.base_columns):
-            width = base.features.shape[1]
-            if self._guard_dense is None or len(self._guard_dense) != width:
-                self._guard_dense = np.zeros(width)
-                self._guard_dense[self.base_columns] = g.w_base
-            dense = self._guard_dense
-        return self._logit(base, g.w_logits, dense, g.w_site, g.intercept)
+        return self._logit(base, "guard", g.w_logits, g.w_base, g.w_site, g.intercept)
+
+    def _dense_weights(
+        self,
+        key: str,
+        base: BaseOutputs,
+        w_base: FloatArray,
+        w_notions: FloatArray,
+        center_notions: FloatArray,
+    ) -> tuple[FloatArray, float] | None:
+        """One weight per base feature column and a constant: ``w_base`` spread over the
+        columns, plus, when the notion heads' log-odds were not computed
+        (``base.notion_heads``), their terms folded in (``coef @ w``, and
+        ``(intercept - center) @ w``): one sparse product when scoring, no column slicing.
+        ``None`` when there is nothing to multiply. Kept per base model."""
+        heads = base.notion_heads if len(w_notions) else None
+        if not len(self.base_columns) and heads is None:
+            return None
+        width = base.features.shape[1]
+        cache_key = (key, width, id(heads[0]) if heads is not None else 0)
+        cached = self._dense.get(cache_key)
+        if cached is None:
+            dense = np.zeros(width)
+            dense[self.base_columns] = w_base
+            constant = 0.0
+            if heads is not None:
+                coef, intercept = heads
+                dense += np.asarray(coef, dtype=np.float64) @ w_notions
+                constant = float(
+                    (np.asarray(intercept, dtype=np.float64) - center_notions) @ w_notions
+                )
+            cached = (dense, constant)
+            self._dense[cache_key] = cached
+        return cached
 
     def _logit(
         self,
         base: BaseOutputs,
+        key: str,
         w_logits: FloatArray,
-        dense_base: FloatArray | None,
+        w_base: FloatArray,
         w_site: FloatArray,
         intercept: float,
     ) -> FloatArray:
-        z = (
-            base.logits[:, self.column]
-            + (_clip_logits(base.logits) - self.logit_center) @ w_logits
-            + intercept
+        k = base.logits.shape[1]  # the log-odds computed: all, or the attributes' alone
+        n_attributes = len(base.attributes) or k
+        inputs = _logit_inputs(base.logits, n_attributes, self.clip_notions)
+        z = base.logits[:, self.column] + (inputs - self.logit_center[:k]) @ w_logits[:k]
+        z = z + intercept
+        folded = k < len(w_logits)
+        if folded and (self.clip_notions or base.notion_heads is None):
+            raise ModelError(
+                f"The {self.attribute} adapter reads the notion heads' log-odds: score with them."
+            )
+        dense = self._dense_weights(
+            key, base, w_base, w_logits[k:] if folded else w_logits[:0], self.logit_center[k:]
         )
-        if dense_base is not None:
-            z = z + base.features @ dense_base
+        if dense is not None:
+            z = z + base.features @ dense[0] + dense[1]
         site = self.site_features()
         if site is not None and base.normalized:
             z = z + site.dot(base.normalized, w_site, base.tokens)
@@ -753,6 +827,16 @@ def _clip_logits(logits: FloatArray) -> FloatArray:
     return np.clip(logits, -12.0, 12.0)
 
 
+def _logit_inputs(logits: FloatArray, n_attributes: int, clip_notions: bool) -> FloatArray:
+    """The adapter's log-odds inputs: the attributes' (the first ``n_attributes`` columns)
+    bounded, the notion heads' bounded too only with ``clip_notions``."""
+    if clip_notions or n_attributes >= logits.shape[1]:
+        return _clip_logits(logits)
+    out = np.array(logits, dtype=np.float64, copy=True)
+    out[:, :n_attributes] = _clip_logits(out[:, :n_attributes])
+    return out
+
+
 @dataclass
 class _Design:
     """One attribute's inputs for all its examples, computed once (every fold and every
@@ -778,6 +862,8 @@ class _Design:
     # Columns held at exactly zero (``lone_terms`` "zero": the one-source rule's), left out of
     # the fits' matrices (most of a site's n-grams: fitting without them is most of the speed).
     held: Any = None
+    # Whether the notion heads' log-odds were bounded (settings.clip_notions).
+    clip_notions: bool = True
     _free: IntArray | None = field(default=None, repr=False)
     _problems: dict[bytes, _Problem] = field(default_factory=dict, repr=False)
 
@@ -865,12 +951,13 @@ def _build_design(
     logit_names: Sequence[str] = (),
 ) -> _Design:
     n_logits = base.logits.shape[1]
-    center = _clip_logits(base.logits[rows]).mean(axis=0)
-    # Centred log-odds: otherwise, all being far below zero on most sites, together they
-    # would shift every score like an intercept, past the intercept's own penalty.
-    parts: list[Any] = [sp.csr_matrix(_clip_logits(base.logits[rows]) - center)]
     # The attributes' log-odds, then the notion heads' (civility.train.notions).
     n_attributes = len(logit_names) if logit_names else n_logits
+    inputs = _logit_inputs(base.logits[rows], n_attributes, settings.clip_notions)
+    center = inputs.mean(axis=0)
+    # Centred log-odds: otherwise, all being far below zero on most sites, together they
+    # would shift every score like an intercept, past the intercept's own penalty.
+    parts: list[Any] = [sp.csr_matrix(inputs - center)]
     penalties = [
         np.full(n_attributes, 1.0 / settings.c_logits),
         np.full(n_logits - n_attributes, 1.0 / settings.c_notions),
@@ -918,7 +1005,17 @@ def _build_design(
     )
     nonnegative, held = _constrained(lone, monotone, settings)
     return _Design(
-        x, penalty, center, base_columns, blocks, n_logits, lsa, nonnegative, monotone, held
+        x,
+        penalty,
+        center,
+        base_columns,
+        blocks,
+        n_logits,
+        lsa,
+        nonnegative,
+        monotone,
+        held,
+        clip_notions=settings.clip_notions,
     )
 
 
@@ -1032,6 +1129,7 @@ def _adapter_from(
         site_blocks=design.site_blocks,
         w_site=w_site,
         intercept=intercept,
+        clip_notions=design.clip_notions,
     )
 
 
@@ -1048,6 +1146,12 @@ class SiteAdapter:
     @property
     def active(self) -> list[str]:
         return [a for a, ad in self.adapters.items() if ad.active]
+
+    @property
+    def folds_notions(self) -> bool:
+        """Whether scoring may leave the notion heads' log-odds out (``base_outputs(...,
+        notion_logits=False)``): no active adapter bounds them."""
+        return not any(ad.clip_notions for ad in self.adapters.values() if ad.active)
 
     def check_base(self, scorer: Scorer) -> None:
         """Refuse a base other than the one this adapter was trained on."""
@@ -1092,8 +1196,19 @@ class SiteAdapter:
         return probs
 
     def score(self, scorer: Scorer, texts: Sequence[str]) -> FloatArray:
-        """Adapted probabilities for raw texts, one column per base attribute."""
-        return self.apply(base_outputs(scorer, texts))
+        """Adapted probabilities for raw texts, one column per base attribute (batched as the
+        scorer batches)."""
+        if not texts:
+            return self.apply(base_outputs(scorer, texts))
+        fold = self.folds_notions
+        return np.vstack(
+            [
+                self.apply(
+                    base_outputs(scorer, texts[i : i + scorer.batch_size], notion_logits=not fold)
+                )
+                for i in range(0, len(texts), scorer.batch_size)
+            ]
+        )
 
     def summary(self) -> dict[str, Any]:
         """Per attribute: labels, out-of-fold AUC base vs adapted, active (for an admin view)."""
@@ -1177,6 +1292,8 @@ class SiteAdapter:
         scorer: Scorer | None = None,
     ) -> SiteAdapter:
         settings = dict(meta["settings"])
+        # Written before the field: the notion heads' log-odds were bounded.
+        settings.setdefault("clip_notions", True)
         settings["protected"] = tuple(settings.get("protected", PROTECTED))
         if "monotone" in settings:
             settings["monotone"] = tuple(settings["monotone"])
@@ -1194,6 +1311,7 @@ class SiteAdapter:
                 intercept=float(spec["intercept"]),
                 active=bool(spec["active"]),
                 report=dict(spec.get("report", {})),
+                clip_notions=bool(settings["clip_notions"]),
                 guard=_read_guard(name, spec, arrays),
             )
         adapter = cls(
@@ -1290,6 +1408,7 @@ def fit_adapter(
         wanted = sorted({e.text for exs in examples.values() for e in exs})
         base = base_outputs(scorer, wanted)
         texts = wanted
+    base = with_notion_logits(base)
     if texts is None:
         raise InvalidInput("fit_adapter: give the raw texts of the base outputs' rows.")
     row_of = {t: i for i, t in enumerate(texts)}
@@ -1572,6 +1691,7 @@ def _subset(base: BaseOutputs, rows: IntArray) -> BaseOutputs:
         base.logits[rows],
         base.probs[rows],
         base.attributes,
+        notion_heads=base.notion_heads,
     )
 
 

@@ -92,16 +92,26 @@ class AdaptedScorer(Scorer):
         model = self.model
         if not normalized_texts:
             return np.zeros((0, len(model.attributes)))
-        # One feature pass (batched as the base batches), both scales from it.
-        base = base_outputs(self.base, normalized_texts, normalized=True)
-        adapted = self.site_adapter.apply(base)
-        if scale == "balanced":
-            return adapted
-        out = model.proba_of_logits(model.logits_of(base.features, scale=scale), scale=scale)
+        # One feature pass per batch (as the base batches), both scales from it.
+        fold = self.site_adapter.folds_notions
         columns = [model.attributes.index(a) for a in self._active]
-        shift = logit(adapted[:, columns]) - logit(base.probs[:, columns])
-        out[:, columns] = sigmoid(logit(out[:, columns]) + shift)
-        return out
+        parts = []
+        for i in range(0, len(normalized_texts), self.batch_size):
+            base = base_outputs(
+                self.base,
+                normalized_texts[i : i + self.batch_size],
+                normalized=True,
+                notion_logits=not fold,
+            )
+            adapted = self.site_adapter.apply(base)
+            if scale == "balanced":
+                parts.append(adapted)
+                continue
+            out = model.proba_of_logits(model.logits_of(base.features, scale=scale), scale=scale)
+            shift = logit(adapted[:, columns]) - logit(base.probs[:, columns])
+            out[:, columns] = sigmoid(logit(out[:, columns]) + shift)
+            parts.append(out)
+        return np.vstack(parts)
 
     def to_bytes(self) -> bytes:
         """The adapter's bytes (a worker rebuilds the scorer with :meth:`from_bytes`)."""
