@@ -471,6 +471,10 @@ def test_an_adapter_written_before_unbounded_notions_reads_them_bounded(
     with pytest.raises(ModelError, match="notion heads"):
         adapter.logit(adapt.base_outputs(scorer, texts, notion_logits=False))
     assert full.logits.shape[1] > n
+    # A setting this version does not know (an adapter from a newer civility): one clear error.
+    meta["settings"]["some_later_setting"] = 1
+    with pytest.raises(ModelError, match=r"newer civility .*some_later_setting"):
+        SiteAdapter.from_arrays(meta, arrays, scorer)
 
 
 def test_review_priority_puts_uncertain_and_disputed_comments_first(

@@ -91,7 +91,7 @@ import time
 import zipfile
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from itertools import chain, repeat
 from typing import Any
 
@@ -1292,6 +1292,13 @@ class SiteAdapter:
         scorer: Scorer | None = None,
     ) -> SiteAdapter:
         settings = dict(meta["settings"])
+        known = {f.name for f in fields(AdaptSettings)}
+        unknown = sorted(set(settings) - known)
+        if unknown:
+            raise ModelError(
+                f"This adapter was written by a newer civility (unknown settings: "
+                f"{', '.join(unknown)}): upgrade civility or retrain the adapter."
+            )
         # Written before the field: the notion heads' log-odds were bounded.
         settings.setdefault("clip_notions", True)
         settings["protected"] = tuple(settings.get("protected", PROTECTED))
