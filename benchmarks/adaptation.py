@@ -8,9 +8,11 @@ without any training row whose normalised text is one of the site's texts), cach
 held-out set and is never decided on.
 
 Decisions arrive in random order, or in "review to teach" order: the first 50 at random,
-then, refitting the adapter after every 50 (later: half again as many as decided), the
-comments with the highest :func:`civility.adapt.review_priority` (the adapter's uncertainty
-plus its disagreement with the base). After 50, 100, 200, 400, 800 and 1,600 decisions (teach
+then, refitting the adapter after every 50 (later: half again as many as decided), batches
+as the teach view shows them: ``--fair-share`` of each drawn at random (default the view's
+``teach_fair_share``, 0.5; their labels are the fair sample the activation check rests on),
+the rest the comments with the highest :func:`civility.adapt.review_priority` (the adapter's
+uncertainty plus its disagreement with the base). After 50, 100, 200, 400, 800 and 1,600 decisions (teach
 order also at 250, its bar) it prints the held-out TOXICITY ROC AUC of
 
 * ``base``: the leave-one-corpus-out base model alone;
@@ -674,8 +676,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--fair-share",
         type=float,
-        default=0.0,
-        help="teach order: the share of each review batch chosen uniformly (the fair sample)",
+        default=None,
+        help="teach order: the share of each review batch chosen uniformly (the fair sample); "
+        "default: the teach view's (civility.settings.Settings.teach_fair_share)",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write every figure here")
     parser.add_argument(
@@ -698,6 +701,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             bases.scorer(name)
         return 0
     settings = adapt.AdaptSettings(**dict(_setting(item) for item in args.set))
+    if args.fair_share is None:
+        from civility.settings import Settings
+
+        args.fair_share = Settings().teach_fair_share
     # "Review to teach" is also measured at 250 decisions (its bar: random order's 400-decision
     # AUC with at most 250).
     teach_steps = tuple(sorted({*steps, TEACH_BAR})) if steps[-1] > TEACH_BAR else steps
@@ -705,7 +712,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     step_of = {"random": steps, "teach": teach_steps}
     print(
         f"cores: {os.cpu_count()}, sites: {', '.join(sites)}, seeds: {seeds}, steps: {steps}, "
-        f"orders: {orders} (teach steps {teach_steps})"
+        f"orders: {orders} (teach steps {teach_steps}, a share of {args.fair_share:g} of each "
+        "review batch drawn at random)"
     )
     results: dict[str, Any] = {}
     for name in sites:

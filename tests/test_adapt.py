@@ -587,6 +587,28 @@ def test_the_activation_check_uses_the_fairly_sampled_decisions(scorer: Scorer) 
     assert "fair_held_out" not in fit_adapter(scorer, {"TOXICITY": all_fair}).summary()["TOXICITY"]
 
 
+def test_the_fair_labels_of_the_check_need_the_class_minimum(scorer: Scorer) -> None:
+    """Picks find the rare class, so a fit passes the class minimum while the fair labels it
+    is checked on hold a handful of rejections: no activation on those (gab's replay served
+    0.026 below the base so); with enough of each class among them, the same rule activates."""
+
+    def site(fair_rejections: int) -> list[Example]:
+        fair = [e for e in _site_examples(400, seed=21) if not e.label][: 100 - fair_rejections]
+        fair += [e for e in _site_examples(400, seed=22, start=1_000) if e.label][:fair_rejections]
+        picked = [
+            dataclasses.replace(e, fair=False) for e in _site_examples(200, seed=23, start=2_000)
+        ]
+        return fair + picked
+
+    few = fit_adapter(scorer, {"TOXICITY": site(8)}).summary()["TOXICITY"]
+    assert few["fair_held_out"] == 100 and not few["active"], few
+    assert few["reason"] == (
+        "too few fair labels to check it on: 8 of one class among 100, 20 of each needed"
+    )
+    enough = fit_adapter(scorer, {"TOXICITY": site(25)}).summary()["TOXICITY"]
+    assert enough["fair_held_out"] == 100 and enough["active"], enough
+
+
 def test_severity_never_lowers_another_attribute_through_the_base_log_odds(
     scorer: Scorer,
 ) -> None:

@@ -25,8 +25,10 @@ import store_fixtures
 from conftest import CHROMIUM
 from web_fixtures import serve
 
+from civility.errors import InvalidInput
 from civility.policy import Policy
 from civility.scorer import Scorer
+from civility.settings import Settings
 from civility.store import (
     Account,
     QueueFilters,
@@ -153,8 +155,61 @@ def small_site(store: Store, real_scorer: Scorer) -> Iterator[tuple[Store, str]]
         yield store, base
 
 
-def test_adapters_is_for_admins_and_teach_for_moderators(small_site: tuple[Store, str]) -> None:
+def test_the_teach_view_draws_its_fair_share_at_random(real_scorer: Scorer) -> None:
+    """Of the comments shown, ``fair_share`` are drawn uniformly (not picked: their labels are
+    a fair sample the activation check rests on), the rest are the top priorities among the
+    others; all candidates shown means none was picked."""
+    from civility.web._adapters import teach_order, teach_view
+
+    texts = [t.format(p=p) for t in _CIVIL for p in _PLAYERS]
+    candidates = list(enumerate([*texts, "you people are vermin", "buy crypto now"]))
+    assert len(candidates) >= 30
+    ranked = teach_order(real_scorer, None, candidates, "TOXICITY")
+    top = [c.id for c in ranked[:10]]
+    shown = teach_view(
+        real_scorer,
+        None,
+        candidates,
+        "TOXICITY",
+        shown=10,
+        fair_share=0.5,
+        rng=random.Random(3),
+    )
+    assert len(shown) == 10 and len({c.id for c in shown}) == 10
+    picked = [c for c in shown if c.picked]
+    fair = [c for c in shown if not c.picked]
+    assert len(picked) == 5 and len(fair) == 5
+    assert [c.priority for c in shown] == sorted((c.priority for c in shown), reverse=True)
+    # The picks: the highest priorities among the comments not drawn.
+    rest = [c for c in ranked if c.id not in {f.id for f in fair}]
+    assert [c.id for c in picked] == [c.id for c in rest[:5]]
+    # Another draw, other fair comments; the share's extremes.
+    again = teach_view(
+        real_scorer,
+        None,
+        candidates,
+        "TOXICITY",
+        shown=10,
+        fair_share=0.5,
+        rng=random.Random(4),
+    )
+    assert {c.id for c in again if not c.picked} != {c.id for c in fair}
+    only_picks = teach_view(real_scorer, None, candidates, "TOXICITY", shown=10, fair_share=0.0)
+    assert [c.id for c in only_picks] == top and all(c.picked for c in only_picks)
+    drawn = teach_view(real_scorer, None, candidates, "TOXICITY", shown=10, fair_share=1.0)
+    assert len(drawn) == 10 and not any(c.picked for c in drawn)
+    everything = teach_view(real_scorer, None, candidates[:8], "TOXICITY", shown=10, fair_share=0.0)
+    assert len(everything) == 8 and not any(c.picked for c in everything)
+    with pytest.raises(InvalidInput, match="teach_fair_share"):
+        Settings.from_sources(overrides={"teach_fair_share": 1.5})
+
+
+def test_adapters_is_for_admins_and_teach_for_moderators(
+    small_site: tuple[Store, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     store, base = small_site
+    # 20 of the 40 undecided comments shown: 10 drawn at random, 10 picked by priority.
+    monkeypatch.setattr("civility.web._app.TEACH_SHOWN", 20)
     with _client(base) as anonymous:
         for path in ("/adapters", f"/teach?site={SITE}"):
             r = anonymous.get(path)
@@ -175,12 +230,14 @@ def test_adapters_is_for_admins_and_teach_for_moderators(small_site: tuple[Store
         r = mo.get(f"/teach?site={SITE}")
         assert r.status_code == 200
         priorities = [float(p) for p in re.findall(r'data-priority="([0-9.]+)"', r.text)]
-        assert len(priorities) == 40
+        assert len(priorities) == 20
         assert priorities == sorted(priorities, reverse=True)
         assert "harbour · base model" in r.text
         assert "<mark" in r.text  # the stored spans are highlighted, as in the queue
-        # Its forms say the comment was picked by priority (no fair sample of the site).
-        assert r.text.count('name="picked" value="teach"') == 40
+        # The forms of the comments picked by priority say so (no fair sample of the site);
+        # those drawn at random do not.
+        assert r.text.count('name="picked" value="teach"') == 10
+        assert "50% of them are drawn at random" in r.text
         # A decided comment leaves the view.
         first = re.search(r'data-id="(\d+)"', r.text)
         assert first is not None
@@ -190,7 +247,7 @@ def test_adapters_is_for_admins_and_teach_for_moderators(small_site: tuple[Store
         )
         assert (r.status_code, r.headers["location"]) == (303, "/teach")
         r = mo.get(f"/teach?site={SITE}")
-        assert len(re.findall(r"data-priority=", r.text)) == 39
+        assert len(re.findall(r"data-priority=", r.text)) == 20
         assert f'id="comment-{first.group(1)}"' not in r.text
         # Its label is fitted on but kept out of the activation check; a queue decision's is not.
         assert [e.fair for e in site_examples(store, SITE)["TOXICITY"]] == [False]

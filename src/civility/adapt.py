@@ -1587,6 +1587,19 @@ def _fit_checked(
             "penalty_scale": scale,
         }
     )
+    if not fair.all():
+        # The fair labels the check rests on need the class minimum a fit needs: picks find
+        # the rare class, so a fit can pass it while its check holds a handful of positives.
+        n_known, n_pos = int(known.sum()), int(yk.sum())
+        per_class = min_per_class(max(n_known, settings.min_labels), settings)
+        fewest = min(n_pos, n_known - n_pos)
+        if fewest < per_class:
+            report["reason"] = (
+                f"too few fair labels to check it on: {fewest} of one class among {n_known}, "
+                f"{per_class} of each needed"
+            )
+            adapter.report = report
+            return adapter
     gain = auc_adapted - auc_base
     if math.isnan(gain) or gain <= settings.min_gain or auc_adapted <= 0.5:
         report["reason"] = "does not beat the base on held-out decisions"

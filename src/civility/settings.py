@@ -69,6 +69,12 @@ SETTINGS: tuple[Setting, ...] = (
         50,
         "New labels of a site that trigger a retraining of its adapter in the background.",
     ),
+    Setting(
+        "teach_fair_share",
+        0.5,
+        "Share of the review-to-teach view's comments drawn at random instead of by priority "
+        "(the fair sample an adapter's activation is checked on).",
+    ),
 )
 
 ENV_PREFIX = "CIVILITY_"
@@ -96,6 +102,7 @@ class Settings:
     adapt_max_source_share: float = 0.5
     adapt_floor_margin: float = 0.05
     adapt_retrain_every: int = 50
+    teach_fair_share: float = 0.5
 
     @classmethod
     def from_sources(
@@ -129,7 +136,12 @@ class Settings:
         unknown = set(values) - set(known)
         if unknown:
             raise InvalidInput(f"Unknown settings: {', '.join(sorted(unknown))}.")
-        return cls(**{k: _coerce(k, v, type(getattr(cls, k))) for k, v in values.items()})
+        resolved = cls(**{k: _coerce(k, v, type(getattr(cls, k))) for k, v in values.items()})
+        if not 0.0 <= resolved.teach_fair_share <= 1.0:
+            raise InvalidInput(
+                f"Setting 'teach_fair_share' must be between 0 and 1. Got {resolved.teach_fair_share!r}."
+            )
+        return resolved
 
 
 def _anchor_paths(values: dict[str, Any], base: Path) -> None:

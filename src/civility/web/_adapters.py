@@ -5,9 +5,10 @@ site after moderators' decisions, off the request path, is ``civility.store.Retr
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -43,12 +44,14 @@ class LazyScorer:
 @dataclass(frozen=True)
 class Candidate:
     """One comment of the teach view: its priority and its score for the attribute taught,
-    the base's and the serving adapter's (equal without one)."""
+    the base's and the serving adapter's (equal without one); ``picked``: shown because of
+    its priority (its label is then no fair sample of the site), not drawn at random."""
 
     id: int
     priority: float
     base: float
     adapted: float
+    picked: bool = True
 
 
 def serving_adapter(store: Store, scorer: Scorer, site: str) -> tuple[str | None, Any]:
@@ -88,3 +91,27 @@ def teach_order(
         Candidate(candidates[i][0], float(priority[i]), float(base_p[i]), float(adapted_p[i]))
         for i in order
     ]
+
+
+def teach_view(
+    scorer: Scorer,
+    adapter: adapt.SiteAdapter | None,
+    candidates: Sequence[tuple[int, str]],
+    attribute: str,
+    *,
+    shown: int,
+    fair_share: float,
+    rng: random.Random | None = None,
+) -> list[Candidate]:
+    """The comments the teach view shows, in priority order: ``fair_share`` of ``shown`` drawn
+    uniformly from ``candidates`` (``picked`` false: a fair sample of the site, which the
+    adapter's activation check rests on), the rest the highest priorities among the others.
+    With no more candidates than ``shown``, all of them, none picked (nothing was chosen)."""
+    ranked = teach_order(scorer, adapter, candidates, attribute)
+    if len(ranked) <= shown:
+        return [replace(c, picked=False) for c in ranked]
+    n_fair = min(shown, max(0, round(shown * fair_share)))
+    drawn = set((rng or random.Random()).sample(range(len(ranked)), n_fair))
+    fair = [replace(ranked[i], picked=False) for i in sorted(drawn)]
+    picks = [c for i, c in enumerate(ranked) if i not in drawn][: shown - n_fair]
+    return sorted(picks + fair, key=lambda c: -c.priority)

@@ -65,7 +65,7 @@ from civility.web._adapters import (
     Candidate,
     LazyScorer,
     serving_adapter,
-    teach_order,
+    teach_view,
 )
 from civility.web._attachments import attachments, summary
 
@@ -74,7 +74,7 @@ CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "x-csrf-token"
 STATUSES = ("held", "rejected", "approved", "all")
 # The teach view scores at most this many of a site's undecided comments (the most recent),
-# in one batch, and shows the first TEACH_SHOWN.
+# in one batch, and shows TEACH_SHOWN of them (``teach_fair_share`` drawn at random).
 TEACH_CANDIDATES = 2000
 TEACH_SHOWN = 50
 
@@ -457,7 +457,14 @@ class _UI:
             if attribute not in scorer.attributes:
                 raise InvalidInput(f"The model does not score {attribute}.")
             label, adapter = serving_adapter(self.store, scorer, site)
-            shown = teach_order(scorer, adapter, candidates, attribute)[:TEACH_SHOWN]
+            shown = teach_view(
+                scorer,
+                adapter,
+                candidates,
+                attribute,
+                shown=TEACH_SHOWN,
+                fair_share=self.settings.teach_fair_share,
+            )
             return label, len(candidates), shown, items(self.store, [c.id for c in shown])
 
         label, considered, shown, found = await run_in_threadpool(rank)
@@ -470,6 +477,7 @@ class _UI:
             adapter=label,
             considered=considered,
             limit=TEACH_CANDIDATES,
+            fair_share=self.settings.teach_fair_share,
             hints={c.id: c for c in shown},
             items=found,
         )
