@@ -146,7 +146,7 @@ def test_a_check_that_leaves_out_picked_labels_needs_stronger_evidence(scorer: S
     alone = fit_adapter(scorer, {"TOXICITY": fair}).summary()["TOXICITY"]
     both = fit_adapter(scorer, {"TOXICITY": fair + picked}).summary()["TOXICITY"]
     assert alone["held_out"] == 50 and alone["confidence_needed"] == 0.792  # 1 - 0.25 * 50 / 60
-    assert both["fair_held_out"] == 50 and both["confidence_needed"] == 0.938  # ... / 200
+    assert both["fair_held_out"] == 50 and both["confidence_needed"] == 0.972  # ... / 450
 
 
 THREATS = (
