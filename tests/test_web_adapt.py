@@ -159,22 +159,28 @@ def test_the_teach_view_draws_its_fair_share_at_random(real_scorer: Scorer) -> N
     """Of the comments shown, ``fair_share`` are drawn uniformly (not picked: their labels are
     a fair sample the activation check rests on), the rest are the top priorities among the
     others; all candidates shown means none was picked."""
-    from civility.web._adapters import teach_order, teach_view
+    from civility.web._adapters import Candidate, teach_order, teach_view
 
     texts = [t.format(p=p) for t in _CIVIL for p in _PLAYERS]
     candidates = list(enumerate([*texts, "you people are vermin", "buy crypto now"]))
     assert len(candidates) >= 30
     ranked = teach_order(real_scorer, None, candidates, "TOXICITY")
     top = [c.id for c in ranked[:10]]
-    shown = teach_view(
-        real_scorer,
-        None,
-        candidates,
-        "TOXICITY",
-        shown=10,
-        fair_share=0.5,
-        rng=random.Random(3),
-    )
+
+    def view(
+        share: float, seed: int = 0, among: list[tuple[int, str]] = candidates
+    ) -> list[Candidate]:
+        return teach_view(
+            real_scorer,
+            None,
+            among,
+            "TOXICITY",
+            shown=10,
+            fair_share=share,
+            rng=random.Random(seed),
+        )
+
+    shown = view(0.5, seed=3)
     assert len(shown) == 10 and len({c.id for c in shown}) == 10
     picked = [c for c in shown if c.picked]
     fair = [c for c in shown if not c.picked]
@@ -184,21 +190,12 @@ def test_the_teach_view_draws_its_fair_share_at_random(real_scorer: Scorer) -> N
     rest = [c for c in ranked if c.id not in {f.id for f in fair}]
     assert [c.id for c in picked] == [c.id for c in rest[:5]]
     # Another draw, other fair comments; the share's extremes.
-    again = teach_view(
-        real_scorer,
-        None,
-        candidates,
-        "TOXICITY",
-        shown=10,
-        fair_share=0.5,
-        rng=random.Random(4),
-    )
-    assert {c.id for c in again if not c.picked} != {c.id for c in fair}
-    only_picks = teach_view(real_scorer, None, candidates, "TOXICITY", shown=10, fair_share=0.0)
+    assert {c.id for c in view(0.5, seed=4) if not c.picked} != {c.id for c in fair}
+    only_picks = view(0.0)
     assert [c.id for c in only_picks] == top and all(c.picked for c in only_picks)
-    drawn = teach_view(real_scorer, None, candidates, "TOXICITY", shown=10, fair_share=1.0)
+    drawn = view(1.0)
     assert len(drawn) == 10 and not any(c.picked for c in drawn)
-    everything = teach_view(real_scorer, None, candidates[:8], "TOXICITY", shown=10, fair_share=0.0)
+    everything = view(0.0, among=candidates[:8])
     assert len(everything) == 8 and not any(c.picked for c in everything)
     with pytest.raises(InvalidInput, match="teach_fair_share"):
         Settings.from_sources(overrides={"teach_fair_share": 1.5})
@@ -238,6 +235,9 @@ def test_adapters_is_for_admins_and_teach_for_moderators(
         # those drawn at random do not.
         assert r.text.count('name="picked" value="teach"') == 10
         assert "50% of them are drawn at random" in r.text
+        # Reloading does not draw again.
+        again = mo.get(f"/teach?site={SITE}").text
+        assert re.findall(r'data-id="(\d+)"', again) == re.findall(r'data-id="(\d+)"', r.text)
         # A decided comment leaves the view.
         first = re.search(r'data-id="(\d+)"', r.text)
         assert first is not None

@@ -4,10 +4,11 @@ route behind a role. ``create_app`` returns an ASGI app the API server mounts at
 from __future__ import annotations
 
 import logging
+import random
 import secrets
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from importlib import resources
 from typing import Any
 from urllib.parse import quote
@@ -457,6 +458,10 @@ class _UI:
             if attribute not in scorer.attributes:
                 raise InvalidInput(f"The model does not score {attribute}.")
             label, adapter = serving_adapter(self.store, scorer, site)
+            # The random half is drawn the same way all day for a site and attribute (while
+            # its undecided comments stay the same): reloading the page does not draw again,
+            # so nobody can reload until the random comments look easy.
+            day = datetime.now(UTC).date().isoformat()
             shown = teach_view(
                 scorer,
                 adapter,
@@ -464,6 +469,7 @@ class _UI:
                 attribute,
                 shown=TEACH_SHOWN,
                 fair_share=self.settings.teach_fair_share,
+                rng=random.Random(f"{site}\n{attribute}\n{day}"),
             )
             return label, len(candidates), shown, items(self.store, [c.id for c in shown])
 
