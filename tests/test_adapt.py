@@ -430,7 +430,7 @@ def test_scoring_folds_the_notion_heads_into_one_vector(
     if ad.guard is not None:
         assert np.allclose(ad.guard_logit(folded), ad.guard_logit(full), rtol=0, atol=1e-9)
     # What fitting reads: the notion log-odds computed again from the folded outputs.
-    again = adapt.with_notion_logits(folded)
+    again = adapt.with_notion_logits(folded, scorer)
     assert again.notion_heads is None
     assert np.allclose(again.logits, full.logits, rtol=0, atol=1e-9)
     # Batched as the scorer batches: the same scores.

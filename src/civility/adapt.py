@@ -89,7 +89,7 @@ import math
 import threading
 import time
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, fields, replace
 from itertools import chain, repeat
@@ -279,9 +279,11 @@ class AdaptSettings:
 
 
 def min_per_class(labels: int, settings: AdaptSettings) -> int:
-    """The labels of each class an attribute needs before it is fitted, with ``labels`` in all:
-    ``min_per_class``, or ``min_class_share`` of them when that is fewer."""
-    return min(settings.min_per_class, math.ceil(settings.min_class_share * labels))
+    """The labels of each class an attribute needs before it is fitted, with ``labels`` in all
+    (counted as at least ``min_labels``): ``min_per_class``, or ``min_class_share`` of them
+    when that is fewer."""
+    counted = max(labels, settings.min_labels)
+    return min(settings.min_per_class, math.ceil(settings.min_class_share * counted))
 
 
 def fold_of(example_id: str, folds: int) -> int:
@@ -393,14 +395,31 @@ def _notion_heads(scorer: Scorer) -> tuple[FloatArray, FloatArray] | None:
     return model.notion_coef, model.notion_intercept
 
 
-def with_notion_logits(base: BaseOutputs) -> BaseOutputs:
-    """``base`` with the notion heads' log-odds computed, when they were folded (what fitting
-    reads); ``base`` itself otherwise."""
+def with_notion_logits(base: BaseOutputs, scorer: Scorer) -> BaseOutputs:
+    """``base`` (``scorer``'s outputs) with the notion heads' log-odds computed, when they
+    were folded (what fitting reads); ``base`` itself otherwise."""
     if base.notion_heads is None:
         return base
-    coef, intercept = base.notion_heads
-    notions = np.asarray(base.features @ coef, dtype=np.float64) + intercept
+    notions = scorer.model.notion_logits(base.features)
     return replace(base, logits=np.hstack([base.logits, notions]), notion_heads=None)
+
+
+def base_output_batches(
+    scorer: Scorer,
+    texts: Sequence[str],
+    *,
+    normalized: bool = False,
+    notion_logits: bool = True,
+) -> Iterator[BaseOutputs]:
+    """:func:`base_outputs` of ``texts`` one scorer batch at a time (what scoring reads:
+    a batch's features are dropped before the next one's are computed)."""
+    for i in range(0, len(texts), scorer.batch_size):
+        yield base_outputs(
+            scorer,
+            texts[i : i + scorer.batch_size],
+            normalized=normalized,
+            notion_logits=notion_logits,
+        )
 
 
 def _joined(parts: Sequence[Tokens | None]) -> tuple[Tokens, ...]:
@@ -1204,15 +1223,8 @@ class SiteAdapter:
         scorer batches)."""
         if not texts:
             return self.apply(base_outputs(scorer, texts))
-        fold = self.folds_notions
-        return np.vstack(
-            [
-                self.apply(
-                    base_outputs(scorer, texts[i : i + scorer.batch_size], notion_logits=not fold)
-                )
-                for i in range(0, len(texts), scorer.batch_size)
-            ]
-        )
+        batches = base_output_batches(scorer, texts, notion_logits=not self.folds_notions)
+        return np.vstack([self.apply(base) for base in batches])
 
     def summary(self) -> dict[str, Any]:
         """Per attribute: labels, out-of-fold AUC base vs adapted, active (for an admin view)."""
@@ -1419,7 +1431,7 @@ def fit_adapter(
         wanted = sorted({e.text for exs in examples.values() for e in exs})
         base = base_outputs(scorer, wanted)
         texts = wanted
-    base = with_notion_logits(base)
+    base = with_notion_logits(base, scorer)
     if texts is None:
         raise InvalidInput("fit_adapter: give the raw texts of the base outputs' rows.")
     row_of = {t: i for i, t in enumerate(texts)}
@@ -1595,7 +1607,7 @@ def _fit_checked(
         # The fair labels the check rests on need the class minimum a fit needs: picks find
         # the rare class, so a fit can pass it while its check holds a handful of positives.
         n_known, n_pos = int(known.sum()), int(yk.sum())
-        per_class = min_per_class(max(n_known, settings.min_labels), settings)
+        per_class = min_per_class(n_known, settings)
         fewest = min(n_pos, n_known - n_pos)
         if fewest < per_class:
             report["reason"] = (

@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from civility.adapt import SiteAdapter, base_outputs
+from civility.adapt import SiteAdapter, base_output_batches
 from civility.errors import InvalidInput
 from civility.model import logit, sigmoid
 from civility.model.linear import SCALES
@@ -93,16 +93,14 @@ class AdaptedScorer(Scorer):
         if not normalized_texts:
             return np.zeros((0, len(model.attributes)))
         # One feature pass per batch (as the base batches), both scales from it.
-        fold = self.site_adapter.folds_notions
         columns = [model.attributes.index(a) for a in self._active]
         parts = []
-        for i in range(0, len(normalized_texts), self.batch_size):
-            base = base_outputs(
-                self.base,
-                normalized_texts[i : i + self.batch_size],
-                normalized=True,
-                notion_logits=not fold,
-            )
+        for base in base_output_batches(
+            self.base,
+            normalized_texts,
+            normalized=True,
+            notion_logits=not self.site_adapter.folds_notions,
+        ):
             adapted = self.site_adapter.apply(base)
             if scale == "balanced":
                 parts.append(adapted)

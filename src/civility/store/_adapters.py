@@ -333,8 +333,7 @@ def _report(
         if name not in columns:
             entry["reason"] = "the base model does not score this attribute"
         else:
-            # (of each class: what min_per_class asks of this many labels, or of min_labels)
-            per_class = min_per_class(max(len(labels), settings.min_labels), settings)
+            per_class = min_per_class(len(labels), settings)  # of each class
             entry["reason"] = (
                 f"too few labels: {settings.min_labels} in all and {per_class} "
                 "of each class are needed"
