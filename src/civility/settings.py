@@ -16,6 +16,8 @@ class Setting:
     name: str
     default: Any
     help: str
+    # The least and most a number may be (both allowed); ``None``: any.
+    bounds: tuple[float, float] | None = None
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -74,6 +76,7 @@ SETTINGS: tuple[Setting, ...] = (
         0.5,
         "Share of the review-to-teach view's comments drawn at random instead of by priority "
         "(the fair sample an adapter's activation is checked on).",
+        bounds=(0.0, 1.0),
     ),
 )
 
@@ -136,12 +139,16 @@ class Settings:
         unknown = set(values) - set(known)
         if unknown:
             raise InvalidInput(f"Unknown settings: {', '.join(sorted(unknown))}.")
-        resolved = cls(**{k: _coerce(k, v, type(getattr(cls, k))) for k, v in values.items()})
-        if not 0.0 <= resolved.teach_fair_share <= 1.0:
-            raise InvalidInput(
-                f"Setting 'teach_fair_share' must be between 0 and 1. Got {resolved.teach_fair_share!r}."
-            )
-        return resolved
+        coerced = {k: _coerce(k, v, type(getattr(cls, k))) for k, v in values.items()}
+        for s in SETTINGS:
+            if s.bounds is not None and s.name in coerced:
+                low, high = s.bounds
+                if not low <= coerced[s.name] <= high:
+                    raise InvalidInput(
+                        f"Setting '{s.name}' must be between {low:g} and {high:g}. "
+                        f"Got {coerced[s.name]!r}."
+                    )
+        return cls(**coerced)
 
 
 def _anchor_paths(values: dict[str, Any], base: Path) -> None:
