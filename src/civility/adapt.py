@@ -357,7 +357,7 @@ def base_outputs(
     (:attr:`SiteAdapter.folds_notions`)."""
     model = scorer.model
     norms = list(texts) if normalized else [scorer.normalize_text(t) for t in texts]
-    heads = _notion_heads(scorer)
+    heads = model.notion_heads()
     fold = not notion_logits and heads is not None
     if not norms:
         width = len(model.attributes)
@@ -385,14 +385,6 @@ def base_outputs(
     return BaseOutputs(
         norms, x, logits, probs, tuple(model.attributes), tokens, heads if fold else None
     )
-
-
-def _notion_heads(scorer: Scorer) -> tuple[FloatArray, FloatArray] | None:
-    """The base's notion heads' weights and intercepts (``None``: it has none)."""
-    model = scorer.model
-    if model.notion_coef is None or model.notion_intercept is None or not model.notions:
-        return None
-    return model.notion_coef, model.notion_intercept
 
 
 def with_notion_logits(base: BaseOutputs, scorer: Scorer) -> BaseOutputs:

@@ -163,11 +163,19 @@ class LinearModel:
             raise ModelError(f"Unknown score scale {scale!r}: expected one of {', '.join(SCALES)}.")
         return np.asarray(x @ self.coef) + self.intercept
 
+    def notion_heads(self) -> tuple[FloatArray, FloatArray] | None:
+        """The notion heads' weights and intercepts (``None``: the model has none)."""
+        if self.notion_coef is None or self.notion_intercept is None or not self.notions:
+            return None
+        return self.notion_coef, self.notion_intercept
+
     def notion_logits(self, x: sp.spmatrix) -> FloatArray:
         """The notion heads' log-odds for feature rows ``x``: ``(rows, len(notions))``."""
-        if self.notion_coef is None or self.notion_intercept is None or not self.notions:
+        heads = self.notion_heads()
+        if heads is None:
             return np.zeros((x.shape[0], 0))
-        return np.asarray(x @ self.notion_coef, dtype=np.float64) + self.notion_intercept
+        coef, intercept = heads
+        return np.asarray(x @ coef, dtype=np.float64) + intercept
 
     def predict_proba(self, texts: Sequence[str], *, scale: str = "balanced") -> FloatArray:
         """Calibrated probabilities, shape ``(len(texts), len(attributes))``, on ``scale``
