@@ -135,6 +135,51 @@ def test_every_setting_is_documented_and_matches_the_dataclass() -> None:
     assert missing == []
 
 
+def test_every_bounded_setting_is_refused_outside_its_range_in_one_line() -> None:
+    import math
+
+    import pytest
+
+    from civility.errors import InvalidInput
+
+    table = (SRC.parent.parent / "docs" / "settings.md").read_text(encoding="utf-8")
+    bounded = [s for s in SETTINGS if s.bounds is not None]
+    assert {s.name for s in bounded} >= {"port", "workers", "retention_days", "teach_fair_share"}
+    for s in bounded:
+        assert s.allows(s.default), s.name
+        row = next(line for line in table.splitlines() if line.startswith(f"| `{s.name}` |"))
+        assert row.endswith(f"| {s.range_text()} |"), s.name
+        low, high = s.bounds  # type: ignore[misc]
+        outside = (
+            [low - 1] + ([] if math.isinf(high) else [high + 1]) + ([low] if s.low_open else [])
+        )
+        for value in outside:
+            text = str(int(value)) if isinstance(s.default, int) else str(value)
+            with pytest.raises(InvalidInput) as caught:
+                Settings.from_sources(environ={f"CIVILITY_{s.name.upper()}": text})
+            message = str(caught.value)
+            assert message.startswith(f"Setting '{s.name}' must be "), message
+            assert "\n" not in message
+        inside = high if not math.isinf(high) else low + (0 if not s.low_open else 1)
+        text = str(int(inside)) if isinstance(s.default, int) else str(inside)
+        assert getattr(
+            Settings.from_sources(environ={f"CIVILITY_{s.name.upper()}": text}), s.name
+        ) == type(s.default)(inside)
+    with pytest.raises(
+        InvalidInput, match=r"^Setting 'port' must be between 0 and 65535\. Got 70000\.$"
+    ):
+        Settings.from_sources(overrides={"port": 70000})
+    with pytest.raises(
+        InvalidInput, match=r"^Setting 'retention_days' must be at least 0\. Got -3\.$"
+    ):
+        Settings.from_sources(environ={"CIVILITY_RETENTION_DAYS": "-3"})
+    with pytest.raises(
+        InvalidInput,
+        match=r"^Setting 'adapt_max_source_share' must be above 0 and at most 1\. Got 0\.0\.$",
+    ):
+        Settings.from_sources(environ={"CIVILITY_ADAPT_MAX_SOURCE_SHARE": "0"})
+
+
 def test_settings_come_from_file_then_environment_then_overrides(tmp_path: Path) -> None:
     config = tmp_path / "civility.toml"
     config.write_text('port = 9000\nhost = "0.0.0.0"\nrequire_key = false\n', encoding="utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
@@ -16,8 +17,25 @@ class Setting:
     name: str
     default: Any
     help: str
-    # The least and most a number may be (both allowed); ``None``: any.
+    # The least and most a number may be (both allowed; ``math.inf``: no most); ``None``: any.
     bounds: tuple[float, float] | None = None
+    # The least itself is not allowed (a share that must be above 0).
+    low_open: bool = False
+
+    def allows(self, value: float) -> bool:
+        if self.bounds is None:
+            return True
+        low, high = self.bounds
+        return (low < value if self.low_open else low <= value) and value <= high
+
+    def range_text(self) -> str:
+        """The bounds in words ("between 0 and 1", "at least 1", "above 0 and at most 1")."""
+        if self.bounds is None:
+            return "any value"
+        low, high = self.bounds
+        if self.low_open:
+            return f"above {low:g}" + ("" if math.isinf(high) else f" and at most {high:g}")
+        return f"at least {low:g}" if math.isinf(high) else f"between {low:g} and {high:g}"
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -33,19 +51,32 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("policy_file", "", "TOML policy file; empty means the default policy."),
     Setting("host", "127.0.0.1", "Address the server listens on."),
-    Setting("port", 8080, "Port the server listens on."),
-    Setting("workers", 1, "Server worker processes."),
+    Setting("port", 8080, "Port the server listens on (0: any free port).", bounds=(0, 65535)),
+    Setting("workers", 1, "Server worker processes.", bounds=(1, math.inf)),
     Setting(
-        "rate_limit_per_minute", 600, "Requests per minute allowed per API key (0 = unlimited)."
+        "rate_limit_per_minute",
+        600,
+        "Requests per minute allowed per API key (0 = unlimited).",
+        bounds=(0, math.inf),
     ),
-    Setting("max_body_bytes", 1_048_576, "Largest request body the server accepts."),
+    Setting(
+        "max_body_bytes",
+        1_048_576,
+        "Largest request body the server accepts.",
+        bounds=(1, math.inf),
+    ),
     Setting(
         "cors_origins", "", "Comma-separated origins allowed by CORS; empty means CORS is off."
     ),
     Setting(
         "store_comments", True, "Keep analysed comment text (never when a request says doNotStore)."
     ),
-    Setting("retention_days", 30, "Days stored comment text is kept before it is purged."),
+    Setting(
+        "retention_days",
+        30,
+        "Days stored comment text is kept before it is purged.",
+        bounds=(0, math.inf),
+    ),
     Setting(
         "log_comment_text", False, "Write comment text into logs (off by default for privacy)."
     ),
@@ -55,21 +86,26 @@ SETTINGS: tuple[Setting, ...] = (
         "adapt_min_labels",
         50,
         "Labels of an attribute a site needs before its adapter for it is fitted at all.",
+        bounds=(1, math.inf),
     ),
     Setting(
         "adapt_max_source_share",
         0.5,
         "Largest share of a site's labels one moderator or API key may hold in its adapter.",
+        bounds=(0.0, 1.0),
+        low_open=True,
     ),
     Setting(
         "adapt_floor_margin",
         0.05,
         "Most an adapter may lower THREAT and SEVERE_TOXICITY (or any score of a severe text).",
+        bounds=(0.0, 1.0),
     ),
     Setting(
         "adapt_retrain_every",
         50,
         "New labels of a site that trigger a retraining of its adapter in the background.",
+        bounds=(1, math.inf),
     ),
     Setting(
         "teach_fair_share",
@@ -141,13 +177,10 @@ class Settings:
             raise InvalidInput(f"Unknown settings: {', '.join(sorted(unknown))}.")
         coerced = {k: _coerce(k, v, type(getattr(cls, k))) for k, v in values.items()}
         for s in SETTINGS:
-            if s.bounds is not None and s.name in coerced:
-                low, high = s.bounds
-                if not low <= coerced[s.name] <= high:
-                    raise InvalidInput(
-                        f"Setting '{s.name}' must be between {low:g} and {high:g}. "
-                        f"Got {coerced[s.name]!r}."
-                    )
+            if s.name in coerced and not s.allows(coerced[s.name]):
+                raise InvalidInput(
+                    f"Setting '{s.name}' must be {s.range_text()}. Got {coerced[s.name]!r}."
+                )
         return cls(**coerced)
 
 
