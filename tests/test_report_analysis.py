@@ -210,6 +210,16 @@ def test_a_bad_jsonl_line_on_stdin_is_named_by_its_real_line_number() -> None:
     assert str(info.value) == "stdin, line 3: expected an object with a string 'text'."
 
 
+@pytest.mark.parametrize(
+    "data", ['{"text": "hi"\n', '\n {"text": "cut', '{"text": "a",}\n{"text": "b"}\n']
+)
+def test_a_first_line_cut_or_malformed_as_json_is_an_error_not_a_text(data: str) -> None:
+    from civility.errors import InvalidInput
+
+    with pytest.raises(InvalidInput, match=r"^stdin, line [12]: not valid JSON \("):
+        stdin_texts(data)
+
+
 def test_the_worst_comment_is_the_strictest_decision_then_the_highest_score() -> None:
     policy = Policy.default()
     held = Scores(values={"PROFANITY": 1.0, "THREAT": 0.0})

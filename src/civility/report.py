@@ -188,11 +188,14 @@ def _json_object(line: str) -> dict[str, Any] | None:
 
 def stdin_texts(data: str) -> list[str]:
     """The texts on stdin: JSONL with a ``text`` field when the first non-blank line is a JSON
-    object, else one text per line. Blank lines are skipped; in JSONL, a line that is not an
-    object with a string ``text`` is an error naming the line (a truncated last line included)."""
+    object (or begins like one, ``{"``), else one text per line. Blank lines are skipped; in
+    JSONL, a line that is not an object with a string ``text`` is an error naming the line (a
+    truncated line included, the first as well: it is never scored as a text)."""
     lines = [(n, line.rstrip("\r")) for n, line in enumerate(data.split("\n"), start=1)]
     lines = [(n, line) for n, line in lines if line.strip()]
-    if not lines or _json_object(lines[0][1]) is None:
+    if not lines or (
+        _json_object(lines[0][1]) is None and not lines[0][1].lstrip().startswith('{"')
+    ):
         return [line for _, line in lines]
     texts = []
     for number, line in lines:
