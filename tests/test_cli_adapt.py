@@ -193,6 +193,14 @@ def test_bad_adapt_and_import_arguments_are_one_line_and_exit_2(tmp_path: Path) 
             ("feedback", "import", str(tmp_path / "none.csv"), "--site", "s"),
             f"Error: File not found: {tmp_path / 'none.csv'}",
         ),
+        (
+            ("feedback", "import", str(tmp_path), "--site", "s"),
+            f"Error: {tmp_path} is a directory, not a file.",
+        ),
+        (
+            ("import", str(tmp_path), "--db", db),
+            f"Error: {tmp_path} is a directory, not a file.",
+        ),
         (("adapt", "--db", db), "Error: Give either '--site SITE' or '--all'."),
         (
             ("adapt", "--site", "s", "--all", "--db", db),

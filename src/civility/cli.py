@@ -379,11 +379,10 @@ def import_(
     )
 
     from civility.adapted import adapter_label
-    from civility.errors import NotFound
+    from civility.ingest import require_file
     from civility.store import import_file
 
-    if not file.is_file():
-        raise NotFound(f"File not found: {file}")
+    require_file(file)
     store = _open_store(db)
     scorer = _load_scorer(model, store, site)
     columns = (TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())

@@ -27,6 +27,7 @@ __all__ = [
     "read_text",
     "read_thread",
     "read_threads",
+    "require_file",
     "wxr_threads",
 ]
 
@@ -42,6 +43,16 @@ def decode(data: bytes, source: Path | str) -> str:
             f"{source} is not valid UTF-8 (bad byte at offset {exc.start})."
         ) from None
     return text
+
+
+def require_file(path: Path) -> None:
+    """One-line errors for a path that is not a file to read: missing, or a directory."""
+    if path.is_dir():
+        raise InvalidInput(f"{path} is a directory, not a file.")
+    if not path.exists():
+        raise NotFound(f"File not found: {path}")
+    if not path.is_file():
+        raise InvalidInput(f"{path} is not a regular file.")
 
 
 def read_text(path: Path) -> str:

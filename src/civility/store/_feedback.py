@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from civility import attributes as attrs
-from civility.errors import InvalidInput, NotFound, UnknownAttribute
+from civility.errors import InvalidInput, UnknownAttribute
+from civility.ingest import require_file
 from civility.store._adapters import HasStore, LabelledText, record_examples, text_key
 from civility.store._store import Store
 
@@ -123,8 +124,7 @@ def _label(row: Mapping[str, Any], where: str) -> tuple[str, int]:
 def read_feedback(path: Path) -> list[LabelledText]:
     """The labelled examples of a feedback file (see the module); ``InvalidInput`` naming the
     line of the first bad row."""
-    if not path.is_file():
-        raise NotFound(f"File not found: {path}")
+    require_file(path)
     default_source = f"import:{path.name}"[:200]
     out: list[LabelledText] = []
     try:
