@@ -46,7 +46,8 @@ def decode(data: bytes, source: Path | str) -> str:
 
 
 def require_file(path: Path) -> None:
-    """One-line errors for a path that is not a file to read: missing, or a directory."""
+    """One-line errors for a path that is not a file to read: missing, a directory, or not a
+    regular file (a device, a pipe)."""
     if path.is_dir():
         raise InvalidInput(f"{path} is a directory, not a file.")
     if not path.exists():
