@@ -278,6 +278,19 @@ ERROR_CASES: list[tuple[str, dict[str, Any], int, str, str | None]] = [
         None,
     ),
     (
+        "threshold-out-of-range",
+        {
+            "json": {
+                "comment": {"text": "hi"},
+                "requestedAttributes": {"TOXICITY": {"scoreThreshold": 2}},
+            }
+        },
+        400,
+        "INVALID_ARGUMENT",
+        "Invalid value at 'requestedAttributes.TOXICITY.scoreThreshold': must be between 0 "
+        "and 1. Got 2.0.",
+    ),
+    (
         "bad-alt",
         {"json": analyze_body("hi"), "params": {"alt": "proto"}},
         400,

@@ -218,8 +218,8 @@ class Service:
                 )
             if threshold is not None and not 0.0 <= threshold <= 1.0:
                 raise invalid(
-                    f"Invalid value at 'requestedAttributes[{name}].score_threshold': must be in "
-                    f"[0, 1]. Got {threshold}."
+                    f"Invalid value at 'requestedAttributes.{name}.scoreThreshold': must be "
+                    f"between 0 and 1. Got {threshold}."
                 )
             wanted[key] = (head, threshold)
         return wanted, unserved
