@@ -515,7 +515,13 @@ def test_feedback_needs_a_valid_suggested_score(client: httpx.Client) -> None:
             "attributeScores": {"TOXICITY": {"summaryScore": {"value": 3}}},
         },
     )
-    assert_google_error(r, 400, "INVALID_ARGUMENT")
+    assert_google_error(
+        r,
+        400,
+        "INVALID_ARGUMENT",
+        "Invalid value at 'attributeScores.TOXICITY.summaryScore.value': a probability between "
+        "0 and 1 is required. Got 3.0.",
+    )
     r = client.post(SUGGEST, json={"comment": {"text": "hi"}})
     assert_google_error(r, 400, "INVALID_ARGUMENT")
 

@@ -347,8 +347,8 @@ class Service:
             value = scores.summaryScore.value if scores.summaryScore else None
             if value is None or not 0.0 <= value <= 1.0:
                 raise invalid(
-                    f"Invalid value at 'attribute_scores[{name}].summary_score.value': "
-                    f"a probability in [0, 1] is required. Got {value}."
+                    f"Invalid value at 'attributeScores.{name}.summaryScore.value': "
+                    f"a probability between 0 and 1 is required. Got {value}."
                 )
             suggested[attribute] = value
         first = next(iter(suggested)) if suggested else unserved[0]
