@@ -29,9 +29,10 @@ class Setting:
         return (low < value if self.low_open else low <= value) and value <= high
 
     def range_text(self) -> str:
-        """The bounds in words ("between 0 and 1", "at least 1", "above 0 and at most 1")."""
+        """The bounds in words ("between 0 and 1", "at least 1", "above 0 and at most 1"; ""
+        when there are none), as docs/settings.md's "allowed" column shows them."""
         if self.bounds is None:
-            return "any value"
+            return ""
         low, high = self.bounds
         if self.low_open:
             return f"above {low:g}" + ("" if math.isinf(high) else f" and at most {high:g}")
