@@ -252,9 +252,9 @@ class AdaptSettings:
     # site-seed-steps, no adapter it activates serves below the base on held-out comments (0.7
     # lets one serve 0.007 below; with the bases retrained on a fresh machine on 2026-12-01 that
     # same one, civil_comments seed 0 at 800, passes 0.75 and serves 0.0071 below: the floor
-    # holds on average, not at every point), and it activates the ones that gain at 100-400 decisions
-    # sooner (mean gain at 100 / 200 / 400: +0.008 / +0.027 / +0.050 -> +0.019 / +0.032 /
-    # +0.052). ``confidence_labels`` 60 (was 100, i.e. 0.875 at 50), with min_class_share:
+    # holds on average, not at every point), and it activates the ones that gain at 100-400
+    # decisions sooner (mean gain at 100 / 200 / 400: +0.008 / +0.027 / +0.050 -> +0.019 /
+    # +0.032 / +0.052). ``confidence_labels`` 60 (was 100, i.e. 0.875 at 50), with min_class_share:
     # over the same 240 site-seed-steps the mean gain at 50 decisions goes from +0.0017 to
     # +0.0079 (five more adapters served at 50, each +0.025 to +0.066 on held-out comments;
     # none below the base; 0.75 at 50 would serve two more, +0.0089). Chosen on the replayed
